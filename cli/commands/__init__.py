@@ -1,0 +1,3 @@
+"""Each module adds its commands to the one app; import order is help order."""
+
+from . import server  # noqa: F401
