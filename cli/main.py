@@ -50,7 +50,8 @@ class ChatkitGroup(TyperGroup):
 def _usage_line(exc) -> str:
     message = exc.format_message().rstrip(".")
     ctx = exc.ctx
-    where = ctx.command_path if ctx is not None else "chatkit"
+    parts = (ctx.command_path if ctx is not None else "chatkit").split()
+    where = " ".join(["chatkit", *parts[1:]])
     return f"{message}. See '{where} --help'."
 
 

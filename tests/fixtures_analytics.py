@@ -1,0 +1,1 @@
+"""Fixtures for the analytics tests (a pytest plugin loaded by conftest)."""

@@ -1,0 +1,1 @@
+"""Fixtures for the client tests (a pytest plugin loaded by conftest)."""

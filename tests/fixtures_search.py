@@ -1,0 +1,1 @@
+"""Fixtures for the search tests (a pytest plugin loaded by conftest)."""

@@ -1,0 +1,1 @@
+"""Fixtures for the server tests (a pytest plugin loaded by conftest)."""
