@@ -62,6 +62,12 @@ class PayloadTooLarge(ChatkitError):
     message = "The request is larger than 64 KiB."
 
 
+class UnsupportedMediaType(UsageError):
+    code = "unsupported_media_type"
+    status = 415
+    message = "Send the request body as JSON (Content-Type: application/json)."
+
+
 class Conflict(ChatkitError):
     code = "conflict"
     status = 409

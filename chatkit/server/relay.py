@@ -1,0 +1,136 @@
+"""Store-and-forward: accept a message once, hand it over, then forget the body.
+
+Sends go through the Committer (group commit), so a 201 means the row is on
+disk. A repeat of the same (sender, id) replays the original reply; the same
+id with other content is a conflict. Fetching with `after=N` acknowledges
+everything up to N: those rows get `delivered_at` and lose their body.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime
+
+from pony.orm import exists, select
+
+from .. import timefmt
+from ..errors import Conflict, ServiceUnavailable, UnknownUser
+
+log = logging.getLogger("chatkit.server")
+
+PAGE = 500
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    id: str
+    to: str
+    body: str
+    sent_at: datetime
+
+    def digest(self, recipient_id: int) -> str:
+        text = f"{recipient_id}\x00{timefmt.to_db(self.sent_at)}\x00{self.body}"
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class Relay:
+    """Sending, fetching and acknowledging messages for one store."""
+
+    def __init__(self, store, committer, waiters, poll_slots: int = 224):
+        self.store, self.committer, self.waiters = store, committer, waiters
+        self.poll_slots = threading.BoundedSemaphore(max(1, poll_slots))
+        self._users: dict[str, tuple[int, str]] = {}  # accounts are never renamed or removed
+
+    def recipient(self, name: str) -> tuple[int, str]:
+        key = name.lower()
+        found = self._users.get(key)
+        if found is None:
+            found = self.store.run(_user_by_key, self.store, key)
+            if found is None:
+                raise UnknownUser(f"There is no user named {name!r} on this server.")
+            self._users[key] = found
+        return found
+
+    def send_message(self, caller, msg: Outgoing) -> tuple[dict, bool]:
+        """Store `msg` from `caller`; return (reply, created)."""
+        recipient_id, recipient_name = self.recipient(msg.to)
+        reply, created = self.committer.submit(
+            _store_message, self.store, caller.user_id, recipient_id, msg, msg.digest(recipient_id))
+        if created:
+            self.waiters.notify(recipient_id)
+            log.info("message relayed %s → %s (%d chars)", caller.username, recipient_name, len(msg.body))
+        return reply, created
+
+    def fetch_messages(self, caller, after: int, wait: int) -> dict:
+        """The caller's messages after `after` (acknowledging up to it), waiting up to `wait` s."""
+        store = self.store
+        if store.run(_has_unacked, store, caller.user_id, after):
+            self.committer.submit(_acknowledge, store, caller.user_id, after, timefmt.utcnow())
+        deadline = time.monotonic() + wait
+        holding = False
+        try:
+            while True:
+                gen = self.waiters.generation(caller.user_id)
+                rows = store.run(_incoming, store, caller.user_id, after)
+                remaining = deadline - time.monotonic()
+                if rows or remaining <= 0 or self.waiters.closed:
+                    break
+                if not holding:
+                    if not self.poll_slots.acquire(blocking=False):
+                        raise ServiceUnavailable("Too many people are waiting for messages right now.",
+                                                 retry_after=2, code="busy")
+                    holding = True
+                self.waiters.wait(caller.user_id, gen, remaining)
+        finally:
+            if holding:
+                self.poll_slots.release()
+        return {"messages": rows, "next": rows[-1]["seq"] if rows else after}
+
+
+def _user_by_key(store, key):
+    user = store.User.get(username_key=key)
+    return (user.id, user.username) if user else None
+
+
+def _reply(m) -> dict:
+    return {"id": m.uuid, "seq": m.seq, "received_at": timefmt.iso_z(m.received_at)}
+
+
+def _store_message(store, sender_id, recipient_id, msg, digest):
+    """Runs inside the committer's batch transaction; raises before writing."""
+    sender = store.User[sender_id]
+    existing = store.Message.get(sender=sender, uuid=msg.id)
+    if existing is not None:
+        if existing.digest != digest:
+            raise Conflict()
+        return _reply(existing), False
+    m = store.Message(uuid=msg.id, sender=sender, recipient=store.User[recipient_id],
+                      sent_at=msg.sent_at, received_at=timefmt.utcnow(), body=msg.body, digest=digest)
+    m.flush()
+    return _reply(m), True
+
+
+def _has_unacked(store, user_id, after):
+    return exists(m for m in store.Message
+                  if m.recipient.id == user_id and m.seq <= after and m.delivered_at is None)
+
+
+def _acknowledge(store, user_id, after, now):
+    for m in store.Message.select(lambda m: m.recipient.id == user_id and m.seq <= after
+                                  and m.delivered_at is None):
+        m.delivered_at = now
+        m.body = None
+
+
+def _incoming(store, user_id, after):
+    rows = select((m.uuid, m.seq, m.sender.username, m.recipient.username, m.body, m.sent_at,
+                   m.received_at)
+                  for m in store.Message
+                  if m.recipient.id == user_id and m.seq > after and m.delivered_at is None
+                  ).order_by(2).limit(PAGE)[:]
+    return [{"id": u, "seq": s, "from": f, "to": t, "body": b, "sent_at": timefmt.iso_z(sa),
+             "received_at": timefmt.iso_z(ra)} for u, s, f, t, b, sa, ra in rows]

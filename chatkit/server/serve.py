@@ -1,0 +1,74 @@
+"""`chatkit server`: the app under waitress, sized for long polls.
+
+Waitress ties one thread to each request, and a long poll holds its thread
+for up to 30 s, so the default pool is large (256) and bounded; long polls may
+use all but a reserve of threads, so sends and logins always find one free.
+The first log line says where the server listens and which database it uses.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+from pathlib import Path
+
+from ..errors import ChatkitError
+
+log = logging.getLogger("chatkit.server")
+
+DEFAULT_THREADS = 256
+MAX_THREADS = 2000
+
+
+def poll_slots(threads: int) -> int:
+    """Threads long polls may hold: all but a reserve of max(4, threads // 8)."""
+    return max(1, threads - max(4, threads // 8))
+
+
+def configure_logging(level=logging.INFO):
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+
+
+def serve(data_dir, host: str = "127.0.0.1", port: int = 8000, threads: int | None = None):
+    """Run until Ctrl-C (SIGINT) or SIGTERM, then stop cleanly."""
+    import waitress
+
+    from . import create_app
+
+    configure_logging()
+    threads = max(1, min(threads or DEFAULT_THREADS, MAX_THREADS))
+    db_path = Path(data_dir) / "server.db"
+    app = create_app({"DATABASE": str(db_path), "POLL_SLOTS": poll_slots(threads)})
+    chatkit = app.extensions["chatkit"]
+    try:
+        server = waitress.create_server(
+            app, host=host, port=port, threads=threads, connection_limit=max(1000, 4 * threads),
+            asyncore_use_poll=True, ident="chatkit", clear_untrusted_proxy_headers=True)
+    except OSError as exc:
+        chatkit.close()
+        raise ChatkitError(f"Cannot listen on {host}:{port}: {exc.strerror or exc}.") from None
+    url = f"http://{_url_host(server.effective_host)}:{server.effective_port}"
+    log.info("chatkit server listening on %s using database %s (%d threads)", url, db_path.resolve(), threads)
+
+    def stop(signum, frame):
+        chatkit.waiters.close()  # release long polls so shutdown does not wait for them
+        raise KeyboardInterrupt
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        server.run()  # returns after KeyboardInterrupt, once the worker threads stopped
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        server.close()
+        chatkit.close()
+        log.info("chatkit server stopped")
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
