@@ -12,12 +12,16 @@ import sqlite3
 
 BUSY_TIMEOUT_MS = 5000
 
-PRAGMAS = (
-    "PRAGMA journal_mode = WAL",
-    "PRAGMA synchronous = FULL",  # a 201 must survive power loss, not only a crash
-    f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}",
-    "PRAGMA foreign_keys = ON",
-)
+
+
+def pragmas() -> list[str]:
+    """The statements run on every new connection (read at connect time)."""
+    return [
+        "PRAGMA journal_mode = WAL",
+        "PRAGMA synchronous = FULL",  # a 201 must survive power loss, not only a crash
+        f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_MS)}",
+        "PRAGMA foreign_keys = ON",
+    ]
 
 _LOCKED = ("database is locked", "database table is locked", "database schema is locked")
 _STORAGE = (
@@ -35,7 +39,7 @@ def register_pragmas(db) -> None:
     @db.on_connect(provider="sqlite")
     def _pragmas(_db, connection):
         cursor = connection.cursor()
-        for statement in PRAGMAS:
+        for statement in pragmas():
             cursor.execute(statement)
 
 
