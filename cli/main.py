@@ -34,7 +34,7 @@ class ChatkitGroup(TyperGroup):
             sys.exit(EXIT_USAGE)
         except click_exc.UsageError as exc:
             _fail(_usage_line(exc), EXIT_USAGE)
-        except click_exc.Abort:
+        except typer.Abort:  # typer defines Abort itself; its vendored click does not
             _fail("Aborted.", 130)
         except click_exc.ClickException as exc:
             _fail(exc.format_message(), exc.exit_code)
