@@ -1,3 +1,4 @@
 """Each module adds its commands to the one app; import order is help order."""
 
 from . import server  # noqa: F401
+from . import archive, transfer, backup  # noqa: F401
