@@ -1,18 +1,43 @@
 """Full-text search: the FTS5 index (set up with sqlite-utils) and the query language.
 
-PROVISIONAL: the index set-up below is the client store's m002 migration;
-the query language (DESIGN.md section 6) is still to be written here.
+The index is `messages_fts`, an external-content FTS5 table over `body` and
+`body_folded` (the `textfold.fold()` copy that makes `ß` match `ss`). Both
+columns are indexed so that Datasette's own search box finds plain words; our
+queries are folded and restricted to `body_folded`.
+
+`search_messages()` is the read path of `chatkit search`: it parses the
+language of DESIGN.md section 6, runs one query with the
+FTS table driving the join (`CROSS JOIN`, so a `with:` filter never makes
+SQLite evaluate MATCH row by row), and highlights matches in the original text
+in Python. It uses plain sqlite3 once the file's `user_version` is current.
 """
 
 from __future__ import annotations
 
-from .textfold import fold
+import re
+import sqlite3
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
 
+from .errors import BadQuery, UsageError
+from .textfold import fold, match_key, snippet_segments, token_spans
+
+FTS_TABLE = "messages_fts"
 FTS_TOKENIZE = "unicode61 remove_diacritics 2"
+FTS_COLUMNS = ("body", "body_folded")
+SEARCH_TRIGGERS = ("messages_ai", "messages_ad", "messages_au")
+SORTS = ("rank", "date")
+MAX_LIMIT = 1000
 
+
+# --- the index -----------------------------------------------------------------
 
 def enable_search(db) -> None:
-    """Add the folded body copy and the FTS5 index with triggers; index existing rows."""
+    """Migration body: add the folded body copy and the FTS5 index; index existing rows.
+
+    `db` is a sqlite-utils Database inside the migration's transaction.
+    """
     messages = db["messages"]
     if "body_folded" not in messages.columns_dict:
         db.execute("ALTER TABLE messages ADD COLUMN body_folded TEXT")
@@ -21,9 +46,347 @@ def enable_search(db) -> None:
         "UPDATE messages SET body_folded = ? WHERE id = ?", [(fold(body), id_) for id_, body in rows]
     )
     messages.enable_fts(
-        ["body", "body_folded"],
+        list(FTS_COLUMNS),
         fts_version="FTS5",
         create_triggers=True,
         tokenize=FTS_TOKENIZE,
         replace=True,
     )
+    create_search_triggers(db)
+
+
+def create_search_triggers(db) -> None:
+    """The triggers that keep `messages_fts` exact (sqlite-utils' names and shape).
+
+    The update trigger fires only when the text changes, so marking messages
+    read does not re-index them. `db` is a sqlite-utils Database or a sqlite3
+    connection; call it inside the caller's transaction.
+    """
+    conn = getattr(db, "conn", db)
+    drop_search_triggers(conn)
+    cols = ", ".join(FTS_COLUMNS)
+    old = ", ".join(f"old.{c}" for c in FTS_COLUMNS)
+    new = ", ".join(f"new.{c}" for c in FTS_COLUMNS)
+    for sql in (
+        f"CREATE TRIGGER messages_ai AFTER INSERT ON messages BEGIN "
+        f"INSERT INTO {FTS_TABLE} (rowid, {cols}) VALUES (new.id, {new}); END",
+        f"CREATE TRIGGER messages_ad AFTER DELETE ON messages BEGIN "
+        f"INSERT INTO {FTS_TABLE} ({FTS_TABLE}, rowid, {cols}) VALUES ('delete', old.id, {old}); END",
+        f"CREATE TRIGGER messages_au AFTER UPDATE OF body, body_folded ON messages BEGIN "
+        f"INSERT INTO {FTS_TABLE} ({FTS_TABLE}, rowid, {cols}) VALUES ('delete', old.id, {old}); "
+        f"INSERT INTO {FTS_TABLE} (rowid, {cols}) VALUES (new.id, {new}); END",
+    ):
+        conn.execute(sql)
+
+
+def drop_search_triggers(db) -> None:
+    """Bulk writers may drop these, insert, then index the new rowids in one statement."""
+    conn = getattr(db, "conn", db)
+    for name in SEARCH_TRIGGERS:
+        conn.execute(f"DROP TRIGGER IF EXISTS {name}")
+
+
+# --- the query language (DESIGN.md section 6) --------------------------------------
+
+FILTERS = ("with", "from", "on", "before", "after")
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
+MAX_TERMS = 64
+_SYNTAX_NOTE = 'type a word, a "phrase", word* or a filter such as with:NAME'
+
+
+@dataclass
+class Query:
+    """A parsed query: an FTS5 expression plus SQL filters, all values bound as parameters.
+
+    `match` is None when the query has filters only. `since`/`until` are UTC
+    bounds in the database's text format. The keys drive highlighting.
+    """
+
+    match: str | None = None
+    exclude: str | None = None
+    peer_groups: list[list[str]] = field(default_factory=list)
+    sender_groups: list[list[str]] = field(default_factory=list)
+    since: str | None = None
+    until: str | None = None
+    exact_keys: frozenset[str] = frozenset()
+    prefix_keys: tuple[str, ...] = ()
+
+
+@dataclass
+class _Term:
+    text: str
+    negative: bool
+    prefix: bool
+
+
+def parse_query(text: str, tz=None, now=None) -> Query:
+    """Turn what a person typed into a safe FTS5 expression and filters.
+
+    Every term is folded like the index and emitted as a quoted FTS5 string of
+    its tokens, so nothing typed can be FTS5 syntax: `AND`, `e-mail`, `C++`,
+    `12:30` and an unterminated `"` are literal words. Raises BadQuery when
+    nothing is left to search for, or for a date that is not one.
+    """
+    terms, filters = _lex(_clean(text))
+    q = Query()
+    dates = []
+    peers, senders = [], []
+    for key, value in filters:  # several with: (or from:) mean any of them, as in Slack
+        if key == "with":
+            peers.append(value)
+        elif key == "from":
+            senders.append(value)
+        else:
+            dates.append((key, value))
+    q.peer_groups = [peers] if peers else []
+    q.sender_groups = [senders] if senders else []
+    q.since, q.until = _date_bounds(dates, tz, now)
+    positive, negative, exact, prefixes = [], [], set(), []
+    for term in terms:
+        tokens = [t for t in _tokens(term.text) if match_key(t)]
+        if not tokens:
+            continue
+        fts = '"' + " ".join(tokens) + '"' + ("*" if term.prefix else "")
+        (negative if term.negative else positive).append(fts)
+        if not term.negative:
+            keys = [match_key(t) for t in tokens]
+            exact.update(keys[:-1] if term.prefix else keys)
+            if term.prefix:
+                prefixes.append(keys[-1])
+    if len(positive) + len(negative) > MAX_TERMS:
+        raise BadQuery(f"A search can use at most {MAX_TERMS} words and phrases.")
+    if not positive and not (q.peer_groups or q.sender_groups or dates):
+        if negative:
+            raise BadQuery(f"Exclusions alone would match everything; {_SYNTAX_NOTE}.")
+        raise BadQuery(f"Nothing to search for; {_SYNTAX_NOTE}.")
+    column = "{body_folded} : "
+    if positive:
+        words = " AND ".join(positive)
+        q.match = column + (f"(({words}) NOT ({' OR '.join(negative)}))" if negative else f"({words})")
+    elif negative:
+        q.exclude = column + f"({' OR '.join(negative)})"
+    q.exact_keys, q.prefix_keys = frozenset(exact), tuple(prefixes)
+    return q
+
+
+def _clean(text) -> str:
+    """Control characters and lone surrogates become spaces; they can never match."""
+    if not isinstance(text, str):
+        raise BadQuery(f"Nothing to search for; {_SYNTAX_NOTE}.")
+    return "".join(" " if unicodedata.category(ch) in ("Cc", "Cs") else ch for ch in text)
+
+
+def _tokens(text: str) -> list[str]:
+    """The folded tokens of a term, as the index holds them (before diacritics removal)."""
+    folded = fold(text)
+    return [folded[a:b] for a, b in token_spans(folded)]
+
+
+def _lex(text: str) -> tuple[list[_Term], list[tuple[str, str]]]:
+    """Split into terms (words, "phrases", -exclusions, prefix*) and key:value filters."""
+    if text.count('"') % 2:  # an unterminated quote is not syntax: drop it
+        cut = text.rindex('"')
+        text = text[:cut] + " " + text[cut + 1:]
+    terms, filters, i, n = [], [], 0, len(text)
+    while i < n:
+        if text[i].isspace():
+            i += 1
+            continue
+        negative = text[i] == "-" and i + 1 < n and not text[i + 1].isspace()
+        if negative:
+            i += 1
+        if text[i] == '"':
+            end = text.index('"', i + 1)
+            phrase, i = text[i + 1:end], end + 1
+            prefix = i < n and text[i] == "*"
+            while i < n and text[i] == "*":
+                i += 1
+            terms.append(_Term(phrase, negative, prefix))
+            continue
+        start = i
+        while i < n and not text[i].isspace() and text[i] != '"':
+            i += 1
+        word = text[start:i]
+        key, sep, value = word.partition(":")
+        if sep and key.lower() in FILTERS and not negative:
+            if not value and i < n and text[i] == '"':  # with:"bob"
+                end = text.index('"', i + 1)
+                value, i = text[i + 1:end].strip(), end + 1
+            if value:
+                filters.append((key.lower(), value.lstrip("@")))
+                continue
+        terms.append(_Term(word.rstrip("*"), negative, word.endswith("*")))
+    return terms, filters
+
+
+def _date_bounds(dates: list[tuple[str, str]], tz, now) -> tuple[str | None, str | None]:
+    """UTC bounds for on:/before:/after: local days, as in Slack; several narrow further."""
+    if not dates:
+        return None, None
+    from datetime import date, datetime, time, timedelta, timezone
+
+    from .config import local_zone
+
+    zone = local_zone(tz)
+    today = (now or datetime.now(timezone.utc)).astimezone(zone).date()
+
+    def day_of(key, value):
+        word = value.lower()
+        if word == "today":
+            return today
+        if word == "yesterday":
+            return today - timedelta(days=1)
+        try:
+            if _ISO_DATE.fullmatch(value):
+                return date.fromisoformat(value)
+        except ValueError:
+            pass
+        raise BadQuery(f"{key}:{value} is not a date; use YYYY-MM-DD, today or yesterday.")
+
+    def start_of(day):
+        moment = datetime.combine(day, time(0), tzinfo=zone).astimezone(timezone.utc)
+        return moment.strftime("%Y-%m-%d %H:%M:%S")  # no fraction: compares right with stored text
+
+    since, until = [], []
+    for key, value in dates:
+        day = day_of(key, value)
+        try:
+            if key in ("on", "after"):
+                since.append(start_of(day if key == "on" else day + timedelta(days=1)))
+            if key in ("on", "before"):
+                until.append(start_of(day + timedelta(days=1) if key == "on" else day))
+        except OverflowError:
+            raise BadQuery(f"{key}:{value} is too far from today to search by.") from None
+    return (max(since) if since else None), (min(until) if until else None)
+
+
+# --- searching -------------------------------------------------------------------
+
+@dataclass
+class SearchHit:
+    """One result: the message (DESIGN.md shape), its snippet and bm25 rank."""
+
+    message: dict
+    snippet: str
+    rank: float | None
+    segments: list[tuple[str, bool]] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        return {**self.message, "snippet": self.snippet, "rank": self.rank}
+
+
+def search_messages(store_or_path, query: str, account: str, with_peer: str | None = None,
+                    limit: int = 20, sort: str = "rank", tz=None) -> list[SearchHit]:
+    """Messages of `account` matching `query`, best first (bm25) or newest first.
+
+    Raises BadQuery for a query with nothing to search for or a bad date, and
+    UsageError for a bad limit or sort. A missing archive has no matches.
+    """
+    if sort not in SORTS:
+        raise UsageError(f"Unknown sort {sort!r}; use rank or date.")
+    if not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
+        raise UsageError(f"The limit must be a whole number from 1 to {MAX_LIMIT}.")
+    parsed = parse_query(query, tz=tz)
+    if with_peer is not None:
+        parsed.peer_groups.append([with_peer.lstrip("@")])
+    conn = _connect(store_or_path)
+    if conn is None:
+        return []
+    try:
+        return _run(conn, parsed, account, limit, sort)
+    except sqlite3.DatabaseError as exc:
+        from .client.store import store_error
+
+        raise store_error(_path_of(store_or_path), exc) from None
+    finally:
+        conn.close()
+
+
+def _path_of(store_or_path) -> Path:
+    return Path(getattr(store_or_path, "path", store_or_path))
+
+
+def _connect(store_or_path) -> sqlite3.Connection | None:
+    """A read-only plain sqlite3 connection, upgrading the file first if it is old."""
+    from .client.schema_version import SCHEMA_VERSION
+    from .client.store import BUSY_TIMEOUT_MS, check_version, open_client_store, store_error
+
+    path = _path_of(store_or_path)
+    version = check_version(path)
+    if version is None:
+        return None
+    if version < SCHEMA_VERSION:
+        open_client_store(path).close()
+    try:
+        conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000)
+        conn.execute("PRAGMA query_only = ON")
+        return conn
+    except sqlite3.DatabaseError as exc:
+        raise store_error(path, exc) from None
+
+
+def _filters(q: Query, account: str) -> tuple[list[str], list]:
+    """SQL conditions on `m` (messages) for the account and the query's filters."""
+    where, params = ["m.account = ?"], [account]
+    for column, groups in (("peer", q.peer_groups), ("sender", q.sender_groups)):
+        for names in groups:
+            marks = ", ".join("?" * len(names))
+            where.append(f"m.{column} COLLATE NOCASE IN ({marks})")
+            params.extend(names)
+    if q.since is not None:
+        where.append("m.sent_at >= ?")
+        params.append(q.since)
+    if q.until is not None:
+        where.append("m.sent_at < ?")
+        params.append(q.until)
+    return where, params
+
+
+def _run(conn: sqlite3.Connection, q: Query, account: str, limit: int, sort: str) -> list[SearchHit]:
+    where, params = _filters(q, account)
+    if q.match is None:  # filters only: newest first, straight from the messages indexes
+        if q.exclude is not None:
+            where.append(f"m.id NOT IN (SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ?)")
+            params.append(q.exclude)
+        sql = (f"SELECT m.id, NULL FROM messages AS m WHERE {' AND '.join(where)} "
+               "ORDER BY m.sent_at DESC, m.id DESC LIMIT ?")
+        ranked = conn.execute(sql, [*params, limit]).fetchall()
+    else:
+        order = "f.rank" if sort == "rank" else "m.sent_at DESC, m.id DESC"
+        rank = "f.rank" if sort == "rank" else "NULL"
+        sql = (f"SELECT f.rowid, {rank} FROM {FTS_TABLE} AS f CROSS JOIN messages AS m ON m.id = f.rowid "
+               f"WHERE f.{FTS_TABLE} MATCH ? AND {' AND '.join(where)} ORDER BY {order} LIMIT ?")
+        ranked = conn.execute(sql, [q.match, *params, limit]).fetchall()
+        if sort == "date" and ranked:
+            ranked = _with_ranks(conn, q.match, [row[0] for row in ranked])
+    return _hits(conn, q, ranked)
+
+
+def _with_ranks(conn, match: str, ids: list[int]) -> list[tuple[int, float]]:
+    """bm25 for a page of results only: ranking every hit would cost a sort's worth."""
+    marks = ", ".join("?" * len(ids))
+    ranks = dict(conn.execute(
+        f"SELECT rowid, rank FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ? AND rowid IN ({marks})",
+        [match, *ids],
+    ).fetchall())
+    return [(id_, ranks.get(id_)) for id_ in ids]
+
+
+def _hits(conn, q: Query, ranked: list[tuple[int, float | None]]) -> list[SearchHit]:
+    from .client.shapes import message_shape
+
+    if not ranked:
+        return []
+    marks = ", ".join("?" * len(ranked))
+    cursor = conn.execute(
+        "SELECT id, uuid, peer, direction, sender, recipient, body, sent_at, status "
+        f"FROM messages WHERE id IN ({marks})", [row[0] for row in ranked])
+    names = [d[0] for d in cursor.description]
+    rows = {row[0]: dict(zip(names, row)) for row in cursor}
+    hits = []
+    for id_, rank in ranked:
+        row = rows[id_]
+        segments = snippet_segments(row["body"], q.exact_keys, q.prefix_keys)
+        snippet = "".join(f"[{text}]" if hit else text for text, hit in segments)
+        hits.append(SearchHit(message_shape(row), snippet, rank, segments))
+    return hits

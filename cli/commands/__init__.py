@@ -2,3 +2,4 @@
 
 from . import server  # noqa: F401
 from . import archive, transfer, backup  # noqa: F401
+from . import search  # noqa: F401
