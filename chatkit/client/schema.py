@@ -38,7 +38,9 @@ def define_entities(db: Database) -> SimpleNamespace:
             self.body_folded = fold(self.body)
 
         def before_update(self):
-            self.body_folded = fold(self.body)
+            folded = fold(self.body)
+            if self.body_folded != folded:  # assigning anyway would make the FTS trigger re-index
+                self.body_folded = folded
 
     class Outbox(db.Entity):
         _table_ = "outbox"
