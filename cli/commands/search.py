@@ -55,7 +55,7 @@ def _print_hits(hits, zone) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    from ..output import console, humanize, info
+    from ..output import console, info, local_time
 
     if not hits:
         info("No messages match.")
@@ -71,5 +71,6 @@ def _print_hits(hits, zone) -> None:
         snippet = Text()
         for text, matched in hit.segments:
             snippet.append(text, style="bold yellow" if matched and out.is_terminal else None)
-        table.add_row(humanize(message["sent_at"], zone), f"{arrow} {message['peer']}", snippet)
+        when = local_time(message["sent_at"], zone).strftime("%Y-%m-%d %H:%M")  # results span years
+        table.add_row(when, f"{arrow} {message['peer']}", snippet)
     out.print(table)
