@@ -67,6 +67,7 @@ def record_outgoing(store, account: str, peer: str, body: str, *, now: datetime 
         message = e.Message(uuid=uuid or str(uuid4()), account=account, peer=peer, direction="out",
                             sender=account, recipient=peer, body=body, sent_at=now, status="pending")
         entry = e.Outbox(message=message, attempts=0, state="pending", next_attempt_at=now)
+        entry.flush()  # assigns the ids
         return _entry(entry)
 
 

@@ -53,6 +53,8 @@ class Api:
         import httpx
 
         self.server = server.rstrip("/")
+        if not self.server.lower().startswith(("http://", "https://")):
+            raise UsageError(f"{server!r} is not a server URL; use e.g. http://127.0.0.1:8000.")
         self.token = token
         headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
         if token:

@@ -9,7 +9,7 @@ import typer
 from chatkit.errors import UsageError
 
 from ..main import app, data_dir_of
-from .connected import check_username, say, session_of
+from .connected import check_username, plural, say, session_of
 
 
 @app.command()
@@ -24,13 +24,13 @@ def login(
 ):
     """Log in to a server (hidden password prompt) and remember the session."""
     from chatkit import config
-    from chatkit.client.session import load_session, save_session
+    from chatkit.client.session import load_session, normalize_server, save_session
     from chatkit.client.transport import Api
 
     data = data_dir_of(ctx)
     check_username(user)
     saved = load_session(data)
-    url = server or (saved.server if saved else config.DEFAULT_SERVER_URL)
+    url = normalize_server(server or (saved.server if saved else config.DEFAULT_SERVER_URL))
     password = _read_password(password_stdin)
     with Api(url) as api:
         reply = api.login(user, password)
@@ -81,7 +81,9 @@ def logout(ctx: typer.Context):
     except ChatkitError:
         waiting = []
     if waiting:
-        say(f"{len(waiting)} unsent message(s) stay in the outbox; they are sent after you log in again.", err=True)
+        n = len(waiting)
+        say(f"{plural(n, 'unsent message')} {'stays' if n == 1 else 'stay'} in the outbox; "
+            f"{'it is' if n == 1 else 'they are'} sent after you log in again.", err=True)
 
 
 @app.command()
