@@ -19,6 +19,10 @@ except ImportError:  # pragma: no cover
 
 from chatkit.errors import EXIT_USAGE, ChatkitError
 
+from .typer_fast import install as _fast_params
+
+_fast_params()  # plain str/int options without importing Pydantic (start-up budget)
+
 
 class ChatkitGroup(TyperGroup):
     """Runs the app in non-standalone mode so every failure is ours to print."""
