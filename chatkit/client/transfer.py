@@ -28,6 +28,7 @@ UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-
 STATUSES = {"out": ("pending", "sent", "failed"), "in": ("unread", "read")}
 MAX_BODY = 10_000
 PROGRESS_EVERY = 10_000
+BULK_CACHE_KIB = -256 * 1024  # negative: KiB, as PRAGMA cache_size takes it
 BULK_TRIGGERS = ("messages_conv_ai", "messages_conv_ad", "messages_conv_au",
                  "messages_ai", "messages_ad", "messages_au")
 _KEYS = frozenset(MESSAGE_KEYS)
@@ -64,11 +65,17 @@ class _Bad(Exception):
     pass
 
 
+_EXPORTED_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{6})?Z")
+
+
 def _db_time(text) -> str:
     """ISO 8601 with a time of day ('Z', an offset, or naive = UTC) → stored naive-UTC text."""
     if type(text) is not str or not 19 <= len(text) <= 40 or text[10] not in "T ":
         raise _Bad("'sent_at' must be an ISO 8601 time such as 2026-12-04T16:17:00Z")
     try:
+        if _EXPORTED_TIME.fullmatch(text):  # export's own form: check the values, then reshape
+            datetime.fromisoformat(text[:-1])
+            return f"{text[:10]} {text[11:-1]}" if len(text) == 27 else f"{text[:10]} {text[11:19]}.000000"
         value = datetime.fromisoformat(text)
     except ValueError:
         raise _Bad(f"'sent_at' {text!r} is not a valid ISO 8601 time") from None
@@ -135,7 +142,7 @@ def import_messages(conn, lines: Iterable[str | bytes], account: str, *, source:
     thousand lines and 'indexing' once before the final bookkeeping.
     Raises ImportRejected naming the first bad line; the archive is then unchanged.
     """
-    counts = {"lines": 0, "rows": 0}
+    counts = {"lines": 0, "rows": 0, "bytes": 0}
     peers: set[str] = set()
     names: set[str] = set()
 
@@ -160,22 +167,27 @@ def import_messages(conn, lines: Iterable[str | bytes], account: str, *, source:
         finally:
             counts["lines"], counts["bytes"] = number, nbytes
 
-    with transaction(conn):
-        after_id = conn.execute("SELECT coalesce(max(id), 0) FROM messages").fetchone()[0]
-        saved = _drop_bulk_triggers(conn)
-        conn.executemany(INSERT, rows())
-        if progress is not None:
-            progress("indexing", counts["lines"], counts["bytes"])
-        imported = conn.execute("SELECT count(*) FROM messages WHERE id > ?", (after_id,)).fetchone()[0]
-        if imported:
-            _rebuild(conn, account, sorted(peers))
-            _index(conn, after_id)
-            conn.execute(
-                "INSERT INTO outbox (message, state) SELECT id, "
-                "CASE status WHEN 'failed' THEN 'failed' ELSE 'pending' END FROM messages "
-                "WHERE id > ? AND direction = 'out' AND status IN ('pending', 'failed')", (after_id,))
-        for sql in saved:
-            conn.execute(sql)
+    cache = conn.execute("PRAGMA cache_size").fetchone()[0]
+    conn.execute(f"PRAGMA cache_size = {BULK_CACHE_KIB}")  # fewer spills of index pages mid-transaction
+    try:
+        with transaction(conn):
+            after_id = conn.execute("SELECT coalesce(max(id), 0) FROM messages").fetchone()[0]
+            saved = _drop_bulk_triggers(conn)
+            conn.executemany(INSERT, rows())
+            if progress is not None:
+                progress("indexing", counts["lines"], counts["bytes"])
+            imported = conn.execute("SELECT count(*) FROM messages WHERE id > ?", (after_id,)).fetchone()[0]
+            if imported:
+                _rebuild(conn, account, sorted(peers))
+                _index(conn, after_id)
+                conn.execute(
+                    "INSERT INTO outbox (message, state) SELECT id, "
+                    "CASE status WHEN 'failed' THEN 'failed' ELSE 'pending' END FROM messages "
+                    "WHERE id > ? AND direction = 'out' AND status IN ('pending', 'failed')", (after_id,))
+            for sql in saved:
+                conn.execute(sql)
+    finally:
+        conn.execute(f"PRAGMA cache_size = {cache}")
     if imported > 50_000:
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     return ImportResult(imported=imported, already_present=counts["rows"] - imported)
