@@ -279,8 +279,10 @@ def search_messages(store_or_path, query: str, account: str, with_peer: str | No
                     limit: int = 20, sort: str = "rank", tz=None) -> list[SearchHit]:
     """Messages of `account` matching `query`, best first (bm25) or newest first.
 
-    Raises BadQuery for a query with nothing to search for or a bad date, and
-    UsageError for a bad limit or sort. A missing archive has no matches.
+    `store_or_path` is a ClientStore, the path of client.db, or an open sqlite3
+    connection to a current one. Raises BadQuery for a query with nothing to
+    search for or a bad date, and UsageError for a bad limit or sort. A missing
+    archive has no matches (and is not created).
     """
     if sort not in SORTS:
         raise UsageError(f"Unknown sort {sort!r}; use rank or date.")
@@ -289,40 +291,47 @@ def search_messages(store_or_path, query: str, account: str, with_peer: str | No
     parsed = parse_query(query, tz=tz)
     if with_peer is not None:
         parsed.peer_groups.append([with_peer.lstrip("@")])
-    conn = _connect(store_or_path)
-    if conn is None:
-        return []
+    if isinstance(store_or_path, sqlite3.Connection):
+        return _run(store_or_path, parsed, account, limit, sort)
+    path = Path(getattr(store_or_path, "path", store_or_path))
+    from .client.store import store_error
+
     try:
-        return _run(conn, parsed, account, limit, sort)
-    except sqlite3.DatabaseError as exc:
-        from .client.store import store_error
-
-        raise store_error(_path_of(store_or_path), exc) from None
-    finally:
-        conn.close()
-
-
-def _path_of(store_or_path) -> Path:
-    return Path(getattr(store_or_path, "path", store_or_path))
-
-
-def _connect(store_or_path) -> sqlite3.Connection | None:
-    """A read-only plain sqlite3 connection, upgrading the file first if it is old."""
-    from .client.schema_version import SCHEMA_VERSION
-    from .client.store import BUSY_TIMEOUT_MS, check_version, open_client_store, store_error
-
-    path = _path_of(store_or_path)
-    version = check_version(path)
-    if version is None:
-        return None
-    if version < SCHEMA_VERSION:
-        open_client_store(path).close()
-    try:
-        conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000)
-        conn.execute("PRAGMA query_only = ON")
-        return conn
+        conn = _connect(path)
+        if conn is None:
+            return []
+        try:
+            return _run(conn, parsed, account, limit, sort)
+        finally:
+            conn.close()
     except sqlite3.DatabaseError as exc:
         raise store_error(path, exc) from None
+
+
+def _connect(path: Path) -> sqlite3.Connection | None:
+    """One plain sqlite3 connection to a current client.db, upgrading an old file first.
+
+    The version check is one PRAGMA on the same connection, so a search costs
+    a single open; Pony and sqlite-utils load only when the file needs upgrading.
+    """
+    from .client.schema_version import SCHEMA_VERSION
+    from .client.store import BUSY_TIMEOUT_MS, check_version, open_client_store
+
+    if not path.exists():
+        return None
+    conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000)
+    try:
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version != SCHEMA_VERSION:
+            conn.close()
+            check_version(path)  # a newer file is refused with its name
+            open_client_store(path).close()
+            conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000)
+        conn.execute("PRAGMA query_only = ON")
+        return conn
+    except BaseException:
+        conn.close()
+        raise
 
 
 def _filters(q: Query, account: str) -> tuple[list[str], list]:
@@ -342,23 +351,31 @@ def _filters(q: Query, account: str) -> tuple[list[str], list]:
     return where, params
 
 
-def _run(conn: sqlite3.Connection, q: Query, account: str, limit: int, sort: str) -> list[SearchHit]:
+def ranked_sql(q: Query, account: str, limit: int, sort: str) -> tuple[str, list]:
+    """The one statement that picks a page of (id, rank): the FTS table drives the join.
+
+    `CROSS JOIN` fixes the loop order, so SQLite walks the FTS matches and looks
+    each row up by rowid, instead of walking a peer's index and evaluating
+    MATCH per row (seconds for a big peer). Filters only: messages' own indexes.
+    """
     where, params = _filters(q, account)
-    if q.match is None:  # filters only: newest first, straight from the messages indexes
+    if q.match is None:
         if q.exclude is not None:
             where.append(f"m.id NOT IN (SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ?)")
             params.append(q.exclude)
-        sql = (f"SELECT m.id, NULL FROM messages AS m WHERE {' AND '.join(where)} "
-               "ORDER BY m.sent_at DESC, m.id DESC LIMIT ?")
-        ranked = conn.execute(sql, [*params, limit]).fetchall()
-    else:
-        order = "f.rank" if sort == "rank" else "m.sent_at DESC, m.id DESC"
-        rank = "f.rank" if sort == "rank" else "NULL"
-        sql = (f"SELECT f.rowid, {rank} FROM {FTS_TABLE} AS f CROSS JOIN messages AS m ON m.id = f.rowid "
-               f"WHERE f.{FTS_TABLE} MATCH ? AND {' AND '.join(where)} ORDER BY {order} LIMIT ?")
-        ranked = conn.execute(sql, [q.match, *params, limit]).fetchall()
-        if sort == "date" and ranked:
-            ranked = _with_ranks(conn, q.match, [row[0] for row in ranked])
+        return (f"SELECT m.id, NULL FROM messages AS m WHERE {' AND '.join(where)} "
+                "ORDER BY m.sent_at DESC, m.id DESC LIMIT ?", [*params, limit])
+    order = "f.rank" if sort == "rank" else "m.sent_at DESC, m.id DESC"
+    rank = "f.rank" if sort == "rank" else "NULL"
+    return (f"SELECT f.rowid, {rank} FROM {FTS_TABLE} AS f CROSS JOIN messages AS m ON m.id = f.rowid "
+            f"WHERE f.{FTS_TABLE} MATCH ? AND {' AND '.join(where)} ORDER BY {order} LIMIT ?",
+            [q.match, *params, limit])
+
+
+def _run(conn: sqlite3.Connection, q: Query, account: str, limit: int, sort: str) -> list[SearchHit]:
+    ranked = conn.execute(*ranked_sql(q, account, limit, sort)).fetchall()
+    if q.match is not None and sort == "date" and ranked:
+        ranked = _with_ranks(conn, q.match, [row[0] for row in ranked])
     return _hits(conn, q, ranked)
 
 

@@ -137,3 +137,20 @@ def test_search_does_not_write(client_store):
     assert list(conn.iterdump()) == dump_before
     conn.close()
     assert before is not None
+
+
+@pytest.mark.parametrize("query, sort", [("grüße with:bob", "rank"), ("grüße with:bob", "date"),
+                                         ("hallo from:bob on:2026-12-01", "rank")])
+def test_the_fts_table_drives_the_join(client_store, query, sort):
+    """A with:/from: filter must not turn the plan round (MATCH per row of a peer's index)."""
+    from chatkit.search import parse_query, ranked_sql
+
+    for i in range(30):
+        add_message(client_store, "bob" if i % 3 else "carol", f"Grüße Nummer {i}")
+    conn = sqlite3.connect(client_store.path)
+    conn.execute("ANALYZE")
+    sql, params = ranked_sql(parse_query(query, tz="UTC"), "alice", 20, sort)
+    plan = [row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + sql, params)]
+    conn.close()
+    assert plan[0].startswith("SCAN f VIRTUAL TABLE"), plan
+    assert any(step.startswith("SEARCH m USING INTEGER PRIMARY KEY") for step in plan), plan
