@@ -6,3 +6,4 @@ from . import archive, transfer, backup  # noqa: F401
 from . import search  # noqa: F401
 from . import browse  # noqa: F401
 from . import stats  # noqa: F401
+from . import demo  # noqa: F401
