@@ -4,7 +4,7 @@ Two daemon threads share one client.db through Pony (each in its own short
 db_session, never across a network call):
 
 - the receiver long-polls `GET /api/messages` and hands each committed batch
-  to `on_message`; when the server goes away it backs off (1 s .. 10 s) and
+  to `on_message`; when the server goes away it backs off (1 s .. 5 s) and
   says so once, and when the server answers again it asks the sender to
   retry everything at once;
 - the sender delivers the outbox: at once when `nudge()`d (a line was typed
@@ -28,7 +28,7 @@ from .transport import connect
 
 LONG_POLL_WAIT = 25  # seconds the server may hold a poll (DESIGN.md allows 0..30)
 RECONNECT_MIN = 1.0
-RECONNECT_MAX = 10.0
+RECONNECT_MAX = 5.0
 IDLE = 60.0  # the sender wakes at least this often
 
 
@@ -113,8 +113,9 @@ class LiveSession:
         api = connect(self.session)
         try:
             while not self._stop.is_set():
-                try:
-                    pull(self.store, api, account, server, wait=self.wait, on_batch=self._deliver_batch)
+                try:  # after an outage, a quick poll first: say "up" as soon as the server answers
+                    pull(self.store, api, account, server, wait=0 if down else self.wait,
+                         on_batch=self._deliver_batch)
                 except Unauthorized as exc:
                     return self._die(exc)
                 except ChatkitError as exc:
