@@ -413,3 +413,53 @@ def test_the_token_never_reaches_client_db(alice, bob, relay):
     for name in os.listdir(alice):
         if name.startswith("client.db"):
             assert token.encode() not in (alice / name).read_bytes(), name
+
+
+# --- a local database in trouble ------------------------------------------------------
+
+@pytest.mark.parametrize("args", [["send", "bob", "hi"], ["sync"], ["outbox"], ["outbox", "retry"]])
+def test_a_corrupt_client_db_is_one_line_and_nothing_is_sent(alice, relay, args):
+    (alice / "client.db").write_bytes(b"this is not a database" * 100)
+    relay.board.requests.clear()
+    result = run(alice, *args)
+    assert result.exit_code == 1
+    assert "is not a usable chatkit database" in one_line_error(result)
+    assert relay.board.requests == []  # the store is checked before any network call
+
+
+def test_a_locked_client_db_is_one_line(alice, relay, monkeypatch):
+    import sqlite3
+
+    import chatkit.client.store as store_module
+
+    run(alice, "sync")  # creates client.db
+    monkeypatch.setattr(store_module, "PRAGMAS", store_module.PRAGMAS + ("PRAGMA busy_timeout = 50",))
+    blocker = sqlite3.connect(alice / "client.db")
+    blocker.execute("BEGIN IMMEDIATE")
+    try:
+        result = run(alice, "send", "bob", "hi")
+    finally:
+        blocker.rollback()
+        blocker.close()
+    assert result.exit_code == 1
+    assert "is locked by another program; close it and try again." in one_line_error(result)
+    assert client_rows(alice, "SELECT count(*) FROM messages") == [(0,)]
+
+
+def test_outbox_listing_does_not_import_the_heavy_libraries(alice, relay):
+    import subprocess
+    import sys
+
+    run(alice, "send", "nobody", "x")
+    code = (
+        "import sys\n"
+        "from typer.testing import CliRunner\n"
+        "from chatkit_cli.main import app\n"
+        f"r = CliRunner().invoke(app, ['--data-dir', {str(alice)!r}, 'outbox', '--json'])\n"
+        "assert r.exit_code == 0, r.output\n"
+        "print(sorted(m for m in ('pony', 'httpx', 'sqlite_utils', 'flask', 'pandas', 'datasette')"
+        " if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"

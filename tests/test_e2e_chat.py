@@ -145,3 +145,20 @@ def test_sync_watch_prints_messages_as_they_arrive_until_ctrl_c(pair):
     finally:
         watch.close(force=True)
     assert bodies(bob_dir, "alice") == ["are you watching?"]
+
+
+def test_chat_with_a_revoked_session_ends_with_exit_3(pair, tmp_path):
+    alice_dir = pair["alice"]
+    twin = tmp_path / "twin"
+    twin.mkdir()
+    (twin / "session.json").write_text((alice_dir / "session.json").read_text())
+    ck_ok(twin, "logout")  # revokes the token alice's data dir still holds
+    alice = chat(alice_dir, "bob")
+    try:
+        alice.expect_exact("run chatkit login")
+        alice.expect(pexpect.EOF)
+        alice.close()
+        assert alice.exitstatus == 3
+        assert "Traceback" not in alice.before
+    finally:
+        alice.close(force=True)

@@ -45,9 +45,8 @@ def chat(
             _mark_read(store, session.username, message)
         screen.say(message_line(message, tz, account=session.username, partner=state["partner"]))
 
-    def on_fatal(exc):
-        screen.say(f"Error: {exc.message}")
-        os.kill(os.getpid(), signal.SIGINT)  # wake the prompt so the chat ends with exit 3
+    def on_fatal(_exc):
+        screen.interrupt_input()  # wake the prompt; the loop re-raises live.fatal (exit 3)
 
     callbacks = Callbacks(
         on_message=on_message,
@@ -83,6 +82,8 @@ def _loop(store, session, live, screen, state, ctx, recent, tz) -> None:
                 raise live.fatal
             screen.say("")
             return
+        if live.fatal is not None:
+            raise live.fatal
         text = line.strip()
         if not text:
             continue
@@ -191,6 +192,12 @@ class Screen:
         finally:
             with self.lock:
                 self.prompt = None
+
+    def interrupt_input(self) -> None:
+        """Break a waiting input() (from another thread) as Ctrl-C would; no-op between prompts."""
+        with self.lock:
+            if self.prompt is not None:
+                os.kill(os.getpid(), signal.SIGINT)
 
     def say(self, text: str) -> None:
         with self.lock:
