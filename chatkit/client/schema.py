@@ -26,8 +26,8 @@ def define_entities(db: Database) -> SimpleNamespace:
         direction = Required(str)
         sender = Required(str)
         recipient = Required(str)
-        body = Required(str)
-        body_folded = Optional(str, nullable=True)
+        body = Required(str, autostrip=False)  # Pony strips str by default; keep what was typed
+        body_folded = Optional(str, nullable=True, autostrip=False)
         sent_at = Required(datetime, sql_type="TEXT")
         received_at = Optional(datetime, sql_type="TEXT")
         status = Required(str)

@@ -68,7 +68,7 @@ def define_entities(db):
         sent_at = Required(datetime, precision=6)
         received_at = Required(datetime, precision=6)
         delivered_at = Optional(datetime, precision=6, volatile=True)
-        body = Optional(str, nullable=True, volatile=True)
+        body = Optional(str, nullable=True, volatile=True, autostrip=False)  # Pony strips str by default
         digest = Required(str, 64)
         composite_key(sender, uuid)
         composite_index(recipient, seq)
