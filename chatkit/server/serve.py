@@ -26,6 +26,16 @@ def poll_slots(threads: int) -> int:
     return max(1, threads - max(4, threads // 8))
 
 
+def log_level_named(name: str) -> int:
+    """`--log-level` / CHATKIT_LOG_LEVEL: a level name; anything else is a usage error."""
+    from ..errors import UsageError
+
+    level = logging.getLevelName(str(name).strip().upper())
+    if not isinstance(level, int):
+        raise UsageError(f"Unknown log level {name!r}; use DEBUG, INFO, WARNING or ERROR.")
+    return level
+
+
 def configure_logging(level=logging.INFO):
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
@@ -34,13 +44,14 @@ def configure_logging(level=logging.INFO):
     root.setLevel(level)
 
 
-def serve(data_dir, host: str = "127.0.0.1", port: int = 8000, threads: int | None = None):
+def serve(data_dir, host: str = "127.0.0.1", port: int = 8000, threads: int | None = None,
+          log_level: int = logging.INFO):
     """Run until Ctrl-C (SIGINT) or SIGTERM, then stop cleanly."""
     import waitress
 
     from . import create_app
 
-    configure_logging()
+    configure_logging(log_level)
     threads = max(1, min(threads or DEFAULT_THREADS, MAX_THREADS))
     db_path = Path(data_dir) / "server.db"
     app = create_app({"DATABASE": str(db_path), "POLL_SLOTS": poll_slots(threads)})
@@ -54,6 +65,7 @@ def serve(data_dir, host: str = "127.0.0.1", port: int = 8000, threads: int | No
         raise ChatkitError(f"Cannot listen on {host}:{port}: {exc.strerror or exc}.") from None
     url = f"http://{_url_host(server.effective_host)}:{server.effective_port}"
     log.info("chatkit server listening on %s using database %s (%d threads)", url, db_path.resolve(), threads)
+    log.debug("log level %s; %d long polls may wait at once", logging.getLevelName(log_level), poll_slots(threads))
 
     def stop(signum, frame):
         chatkit.waiters.close()  # release long polls so shutdown does not wait for them
