@@ -29,8 +29,12 @@ STATUSES = {"out": ("pending", "sent", "failed"), "in": ("unread", "read")}
 MAX_BODY = 10_000
 PROGRESS_EVERY = 10_000
 BULK_CACHE_KIB = -256 * 1024  # negative: KiB, as PRAGMA cache_size takes it
-BULK_TRIGGERS = ("messages_conv_ai", "messages_conv_ad", "messages_conv_au",
-                 "messages_ai", "messages_ad", "messages_au")
+# Re-created in this order, FTS first: with the conversation triggers defined
+# before the FTS ones (as m001/m002 leave them), SQLite 3.40 fails the next
+# INSERT of any *other* open connection after a schema change with "no such
+# table: messages"; in this order it does not (tests/test_client_archive_transfer.py).
+BULK_TRIGGERS = ("messages_ai", "messages_ad", "messages_au",
+                 "messages_conv_ai", "messages_conv_ad", "messages_conv_au")
 _KEYS = frozenset(MESSAGE_KEYS)
 
 
@@ -100,10 +104,9 @@ def check_message(obj, account: str, names: set) -> tuple:
     if type(uid) is not str or not UUID.fullmatch(uid):
         raise _Bad(f"'id' must be a UUID, not {uid!r}")
     for key, name in (("peer", peer), ("sender", sender), ("recipient", recipient)):
-        if name not in names:
-            if type(name) is not str or not USERNAME.fullmatch(name):
-                raise _Bad(f"{key!r} must be a username, not {name!r}")
-            names.add(name)
+        if type(name) is not str or (name not in names and not USERNAME.fullmatch(name)):
+            raise _Bad(f"{key!r} must be a username, not {name!r}")
+        names.add(name)
     if direction == "out":
         if sender != account or recipient != peer:
             raise _Bad(f"an outgoing message must have sender {account!r} (the account) "
@@ -205,13 +208,14 @@ def _json_reason(exc: ValueError) -> str:
 
 
 def _drop_bulk_triggers(conn) -> list[str]:
-    """Drop the per-row conversation and FTS triggers; return their SQL to re-create them."""
+    """Drop the per-row conversation and FTS triggers; return their SQL, in BULK_TRIGGERS order."""
     marks = ",".join("?" * len(BULK_TRIGGERS))
     saved = conn.execute(
         f"SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'messages' "
         f"AND name IN ({marks})", BULK_TRIGGERS).fetchall()
     for name, _ in saved:
         conn.execute(f'DROP TRIGGER "{name}"')
+    saved.sort(key=lambda row: BULK_TRIGGERS.index(row[0]))
     return [sql for _, sql in saved]
 
 
