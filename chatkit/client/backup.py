@@ -147,10 +147,10 @@ def _copy(source: Path, target: Path) -> None:
             os.fsync(handle.fileno())
         os.replace(tmp, target)
     except sqlite3.DatabaseError as exc:
-        tmp.unlink(missing_ok=True)
+        _discard(tmp)
         raise store_error(source, exc) from None
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
+        _discard(tmp)
         raise StoreError(f"Cannot write {target}: {exc.strerror}; choose another place with --to.") from None
 
 
@@ -169,6 +169,13 @@ def _check_integrity(conn: sqlite3.Connection, path: Path) -> None:
     if problems != ["ok"]:
         raise StoreError(f"{path} fails SQLite's integrity check ({problems[0]}); "
                          "it was not used. Try an older backup.")
+
+
+def _discard(path: Path) -> None:
+    try:
+        path.unlink(missing_ok=True)
+    except OSError:
+        pass
 
 
 def _unique(path: Path) -> Path:
