@@ -279,6 +279,9 @@ def search_messages(store_or_path, query: str, account: str, with_peer: str | No
                     limit: int = 20, sort: str = "rank", tz=None) -> list[SearchHit]:
     """Messages of `account` matching `query`, best first (bm25) or newest first.
 
+    Each hit's `rank` is its bm25 score (lower is better) when sorted by rank,
+    and None when sorted by date or when the query has filters only.
+
     `store_or_path` is a ClientStore, the path of client.db, or an open sqlite3
     connection to a current one. Raises BadQuery for a query with nothing to
     search for or a bad date, and UsageError for a bad limit or sort. A missing
@@ -327,7 +330,7 @@ def _connect(path: Path) -> sqlite3.Connection | None:
             check_version(path)  # a newer file is refused with its name
             open_client_store(path).close()
             conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000)
-        conn.execute("PRAGMA query_only = ON")
+        conn.execute("PRAGMA query_only = ON")  # whatever is typed, a search never writes
         return conn
     except BaseException:
         conn.close()
@@ -351,8 +354,12 @@ def _filters(q: Query, account: str) -> tuple[list[str], list]:
     return where, params
 
 
+ROW = "m.uuid, m.peer, m.direction, m.sender, m.recipient, m.body, m.sent_at, m.status"
+ROW_KEYS = ("uuid", "peer", "direction", "sender", "recipient", "body", "sent_at", "status")
+
+
 def ranked_sql(q: Query, account: str, limit: int, sort: str) -> tuple[str, list]:
-    """The one statement that picks a page of (id, rank): the FTS table drives the join.
+    """The one statement that picks a page of (id, rank, message...): the FTS table drives.
 
     `CROSS JOIN` fixes the loop order, so SQLite walks the FTS matches and looks
     each row up by rowid, instead of walking a peer's index and evaluating
@@ -363,47 +370,64 @@ def ranked_sql(q: Query, account: str, limit: int, sort: str) -> tuple[str, list
         if q.exclude is not None:
             where.append(f"m.id NOT IN (SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ?)")
             params.append(q.exclude)
-        return (f"SELECT m.id, NULL FROM messages AS m WHERE {' AND '.join(where)} "
+        return (f"SELECT m.id, NULL, {ROW} FROM messages AS m WHERE {' AND '.join(where)} "
                 "ORDER BY m.sent_at DESC, m.id DESC LIMIT ?", [*params, limit])
     order = "f.rank" if sort == "rank" else "m.sent_at DESC, m.id DESC"
     rank = "f.rank" if sort == "rank" else "NULL"
-    return (f"SELECT f.rowid, {rank} FROM {FTS_TABLE} AS f CROSS JOIN messages AS m ON m.id = f.rowid "
+    return (f"SELECT f.rowid, {rank}, {ROW} FROM {FTS_TABLE} AS f CROSS JOIN messages AS m ON m.id = f.rowid "
             f"WHERE f.{FTS_TABLE} MATCH ? AND {' AND '.join(where)} ORDER BY {order} LIMIT ?",
             [q.match, *params, limit])
 
 
+def newest_sql(q: Query, account: str, limit: int, since: str, min_id: int) -> tuple[str, list]:
+    """ranked_sql for sort=date, narrowed to the messages as new as `since` (all have id >= min_id)."""
+    where, params = _filters(q, account)
+    return (f"SELECT f.rowid, NULL, {ROW} FROM {FTS_TABLE} AS f CROSS JOIN messages AS m ON m.id = f.rowid "
+            f"WHERE f.{FTS_TABLE} MATCH ? AND f.rowid >= ? AND m.sent_at >= ? AND {' AND '.join(where)} "
+            "ORDER BY m.sent_at DESC, m.id DESC LIMIT ?", [q.match, min_id, since, *params, limit])
+
+
+def _newest(conn: sqlite3.Connection, q: Query, account: str, limit: int) -> list[tuple]:
+    """The newest `limit` matches without sorting every match by time.
+
+    FTS5 walks matches newest rowid first and stops at `limit`; rowid order is
+    nearly time order, so the oldest of those (T) bounds the answer: every
+    message sent at T or later has an id >= min_id, and the exact top is the
+    matches in that id range sorted by time. Never more work than sorting all.
+    """
+    where, params = _filters(q, account)
+    first = conn.execute(
+        f"SELECT f.rowid, m.sent_at FROM {FTS_TABLE} AS f CROSS JOIN messages AS m ON m.id = f.rowid "
+        f"WHERE f.{FTS_TABLE} MATCH ? AND {' AND '.join(where)} ORDER BY f.rowid DESC LIMIT ?",
+        [q.match, *params, limit]).fetchall()
+    if not first:
+        return []
+    since = min(sent_at for _, sent_at in first)
+    if len(first) < limit:  # that is every match: only their rows are left to read
+        min_id = min(id_ for id_, _ in first)
+    else:
+        (min_id,) = conn.execute(  # +id: walk the (account, sent_at) index, not the whole table
+            "SELECT min(+id) FROM messages WHERE account = ? AND sent_at >= ?", (account, since)).fetchone()
+    return conn.execute(*newest_sql(q, account, limit, since, min_id)).fetchall()
+
+
 def _run(conn: sqlite3.Connection, q: Query, account: str, limit: int, sort: str) -> list[SearchHit]:
-    ranked = conn.execute(*ranked_sql(q, account, limit, sort)).fetchall()
-    if q.match is not None and sort == "date" and ranked:
-        ranked = _with_ranks(conn, q.match, [row[0] for row in ranked])
-    return _hits(conn, q, ranked)
+    """A page of hits; `rank` is bm25 when sorted by rank and None when sorted by time.
+
+    (FTS5 pays a scan of every match to rank even one row, so newest-first
+    results do not carry a rank.)
+    """
+    if q.match is not None and sort == "date":
+        rows = _newest(conn, q, account, limit)
+    else:
+        rows = conn.execute(*ranked_sql(q, account, limit, sort)).fetchall()
+    return [_hit(q, row) for row in rows]
 
 
-def _with_ranks(conn, match: str, ids: list[int]) -> list[tuple[int, float]]:
-    """bm25 for a page of results only: ranking every hit would cost a sort's worth."""
-    marks = ", ".join("?" * len(ids))
-    ranks = dict(conn.execute(
-        f"SELECT rowid, rank FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ? AND rowid IN ({marks})",
-        [match, *ids],
-    ).fetchall())
-    return [(id_, ranks.get(id_)) for id_ in ids]
-
-
-def _hits(conn, q: Query, ranked: list[tuple[int, float | None]]) -> list[SearchHit]:
+def _hit(q: Query, row: tuple) -> SearchHit:
     from .client.shapes import message_shape
 
-    if not ranked:
-        return []
-    marks = ", ".join("?" * len(ranked))
-    cursor = conn.execute(
-        "SELECT id, uuid, peer, direction, sender, recipient, body, sent_at, status "
-        f"FROM messages WHERE id IN ({marks})", [row[0] for row in ranked])
-    names = [d[0] for d in cursor.description]
-    rows = {row[0]: dict(zip(names, row)) for row in cursor}
-    hits = []
-    for id_, rank in ranked:
-        row = rows[id_]
-        segments = snippet_segments(row["body"], q.exact_keys, q.prefix_keys)
-        snippet = "".join(f"[{text}]" if hit else text for text, hit in segments)
-        hits.append(SearchHit(message_shape(row), snippet, rank, segments))
-    return hits
+    message = message_shape(dict(zip(ROW_KEYS, row[2:])))
+    segments = snippet_segments(message["body"], q.exact_keys, q.prefix_keys)
+    snippet = "".join(f"[{text}]" if hit else text for text, hit in segments)
+    return SearchHit(message, snippet, row[1], segments)

@@ -14,10 +14,13 @@ purpose: the read path of `chatkit search` imports this.
 
 from __future__ import annotations
 
+import re
 import unicodedata
+from functools import lru_cache
 
 # unicode61's token characters: letters, numbers, private use, and (because
 # remove_diacritics is on) non-spacing marks; everything else separates tokens.
+_ASCII_TOKEN = re.compile(r"[A-Za-z0-9]+")
 _TOKEN_CATEGORIES = frozenset({"Lu", "Ll", "Lt", "Lm", "Lo", "Nd", "Nl", "No", "Co", "Mn"})
 
 
@@ -34,6 +37,8 @@ def is_token_char(ch: str) -> bool:
 
 def token_spans(text: str) -> list[tuple[int, int]]:
     """(start, end) offsets of the tokens unicode61 would see in `text`."""
+    if text.isascii():
+        return [m.span() for m in _ASCII_TOKEN.finditer(text)]
     spans, start = [], None
     for i, ch in enumerate(text):
         if is_token_char(ch):
@@ -47,8 +52,11 @@ def token_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
+@lru_cache(maxsize=8192)
 def match_key(token: str) -> str:
     """What the index compares for one token: folded, without diacritics."""
+    if token.isascii():
+        return token.lower()
     decomposed = unicodedata.normalize("NFKD", fold(token))
     return "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
 
