@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 import signal
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from ..errors import ChatkitError, ServerUnreachable, TooManyAttempts, Unauthorized
 from ..timefmt import iso_z, parse_iso, utcnow
@@ -59,6 +59,7 @@ def deliver(store, api, account: str, *, due_only: bool = False, now: datetime |
             report.waiting.extend(entries[index:])
             break
         try:
+            _fault("before_post")
             reply = api.post_message(entry["uuid"], entry["recipient"], entry["body"], iso_z(entry["sent_at"]))
             _fault("after_post")
         except (ServerUnreachable, Unauthorized, TooManyAttempts) as exc:
@@ -115,17 +116,24 @@ def sync(store, api, session, *, due_only: bool = False, wait: int = 0) -> SyncR
 
 def store_incoming(store, account: str, server: str, messages: list, cursor: int) -> list[dict]:
     """Store fetched messages (idempotently) and move the cursor, in one transaction."""
-    from pony.orm import flush
+    from pony.orm import flush, select
 
     stored = []
     with transaction(store) as e:
-        for raw in messages:
-            fields = _incoming_fields(raw, account)
-            if not fields["body"]:  # already acknowledged elsewhere: the server kept no body
+        # No body: acknowledged before (e.g. a restored backup asks again); nothing left to keep.
+        incoming = [f for f in (_incoming_fields(raw, account) for raw in messages) if f["body"]]
+        uuids = sorted({f["uuid"] for f in incoming})
+        have = set(select((m.sender, m.uuid) for m in e.Message
+                          if m.account == account and m.uuid in uuids)[:]) if uuids else set()
+        spelling: dict[str, str] = {}
+        for fields in incoming:
+            key = (fields["sender"], fields["uuid"])
+            if key in have:
                 continue
-            if e.Message.get(account=account, sender=fields["sender"], uuid=fields["uuid"]) is not None:
-                continue
-            fields["peer"] = known_spelling(e, account, fields["peer"])
+            have.add(key)
+            if fields["peer"] not in spelling:
+                spelling[fields["peer"]] = known_spelling(e, account, fields["peer"])
+            fields["peer"] = spelling[fields["peer"]]
             stored.append(e.Message(account=account, direction="in", status="unread", **fields))
         state = e.SyncState.get(account=account, server=server)
         if state is None:
@@ -172,9 +180,31 @@ def _incoming_fields(raw, account: str) -> dict:
         "uuid": raw["id"], "peer": sender, "sender": sender,
         "recipient": raw.get("to") if isinstance(raw.get("to"), str) else account,
         "body": body if isinstance(body, str) else "",
-        "sent_at": _time(raw.get("sent_at")) or received_at,
+        "sent_at": placed_at(_time(raw.get("sent_at")), received_at),
         "received_at": received_at,
     }
+
+
+SKEW_TOLERANCE = timedelta(minutes=2)
+
+
+def placed_at(sent_at: datetime | None, received_at: datetime) -> datetime:
+    """The `sent_at` an incoming message is stored with: where it sits in the archive.
+
+    The archive orders and groups by `sent_at` (history, day, conversations),
+    but an incoming `sent_at` is the sender's clock, which may be wrong: an
+    hour ahead would keep the message after everything said in the next hour,
+    an hour behind would bury it among older messages, out of sight of
+    `history --limit`. `received_at` is the server's clock, one clock for
+    everybody. So the sender's time is kept when it is believable — not
+    after the server received the message, and at most SKEW_TOLERANCE (two
+    minutes) before — and otherwise the message is placed at `received_at`,
+    where it arrived: a skewed clock, or a message that waited in the sender's
+    outbox, cannot reorder or hide anything by more than two minutes.
+    """
+    if sent_at is None or not received_at - SKEW_TOLERANCE <= sent_at <= received_at:
+        return received_at
+    return sent_at
 
 
 def _time(value) -> datetime | None:
