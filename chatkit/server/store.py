@@ -82,7 +82,7 @@ def storage_error(exc, kind=None):
 
 def open_server_store(path) -> ServerStore:
     """Open (creating or upgrading) server.db at `path`."""
-    path = Path(path)
+    path = Path(path).resolve()  # Pony reads a relative filename against its caller's module dir
     path.parent.mkdir(parents=True, exist_ok=True)
     db = Database()
     entities = define_entities(db)
