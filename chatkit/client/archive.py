@@ -36,24 +36,26 @@ def current_account(data_dir, explicit: str | None = None) -> str:
 
 
 def list_conversations(conn, account: str) -> list[dict]:
-    """Every partner of `account`, most recent first (one indexed read)."""
+    """Every partner of `account`, most recent first (one read along an index)."""
     rows = conn.execute(
         f"SELECT peer, {iso_sql('last_message_at')}, last_body, message_count, unread_count "
-        "FROM conversations WHERE account = ? ORDER BY last_message_at DESC, peer",
+        "FROM conversations WHERE account = ? ORDER BY last_message_at DESC",
         (account,),
     ).fetchall()
     return [dict(zip(CONVERSATION_KEYS, row)) for row in rows]
 
 
-def resolve_peer(conn, account: str, peer: str) -> str:
-    """The peer as stored: usernames match case-insensitively (DESIGN.md section 4)."""
+def resolve_peer(conn, account: str, peer: str) -> str | None:
+    """The peer as stored, matched case-insensitively (DESIGN.md section 4); None if unknown."""
     row = conn.execute(
-        "SELECT peer FROM conversations WHERE account = ? AND peer = ?", (account, peer)
-    ).fetchone() or conn.execute(
         "SELECT peer FROM conversations WHERE account = ? AND peer = ? COLLATE NOCASE "
-        "ORDER BY last_message_at DESC LIMIT 1", (account, peer)
+        "ORDER BY peer = ? DESC, last_message_at DESC LIMIT 1", (account, peer, peer)
     ).fetchone()
-    return row[0] if row else peer
+    return row[0] if row else None
+
+
+HISTORY_SQL = (f"SELECT id, {MESSAGE_COLUMNS} FROM messages WHERE account = ? AND peer = ? "
+               "ORDER BY sent_at DESC, id DESC LIMIT ?")
 
 
 def history(conn, account: str, peer: str, limit: int = 50) -> list[dict]:
@@ -64,12 +66,12 @@ def history(conn, account: str, peer: str, limit: int = 50) -> list[dict]:
     """
     if limit < 1:
         raise UsageError(f"Invalid limit {limit}; use a whole number of 1 or more.")
-    peer = resolve_peer(conn, account, peer)
-    rows = conn.execute(
-        f"SELECT id, {MESSAGE_COLUMNS} FROM messages WHERE account = ? AND peer = ? "
-        "ORDER BY sent_at DESC, id DESC LIMIT ?",
-        (account, peer, limit),
-    ).fetchall()
+    rows = conn.execute(HISTORY_SQL, (account, peer, limit)).fetchall()
+    if not rows:  # perhaps spelt differently: usernames match case-insensitively
+        stored = resolve_peer(conn, account, peer)
+        if stored is None or stored == peer:
+            return []
+        rows = conn.execute(HISTORY_SQL, (account, stored, limit)).fetchall()
     rows.reverse()
     unread = [row[0] for row in rows if row[8] == "unread"]
     if unread:
@@ -119,7 +121,8 @@ def messages_on_day(conn, account: str, day: date | str, tz=None) -> list[dict]:
     """Every message of `account` sent on local day `day`, oldest first."""
     start, end = day_bounds(day, tz)
     rows = conn.execute(
-        f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE account = ? AND sent_at >= ? AND sent_at < ? ORDER BY sent_at, id",
+        f"SELECT {MESSAGE_COLUMNS} FROM messages "
+        "WHERE account = ? AND sent_at >= ? AND sent_at < ? ORDER BY sent_at, id",
         (account, _db_time(start), _db_time(end)),
     ).fetchall()
     return [dict(zip(MESSAGE_KEYS, row)) for row in rows]

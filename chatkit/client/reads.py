@@ -21,12 +21,12 @@ from .schema_version import SCHEMA_VERSION
 def iso_sql(column: str) -> str:
     """SQL that turns a stored time ('YYYY-MM-DD HH:MM:SS.ffffff') into timefmt.iso_z's text.
 
-    Done in SQL so a listing of a thousand rows costs no Python per value.
+    Done in SQL so a listing of a thousand rows costs no Python per value
+    (NULL stays NULL: every branch concatenates the column).
     """
-    return (f"CASE WHEN {column} IS NULL THEN NULL "
-            f"WHEN substr({column}, 21) IN ('', '000000') "
+    return (f"CASE WHEN substr({column}, 21) IN ('', '000000') "
             f"THEN substr({column}, 1, 10) || 'T' || substr({column}, 12, 8) || 'Z' "
-            f"ELSE substr({column}, 1, 10) || 'T' || substr({column}, 12, 15) || 'Z' END")
+            f"ELSE substr({column}, 1, 10) || 'T' || substr({column}, 12) || 'Z' END")
 
 
 def connect(path: Path) -> sqlite3.Connection:

@@ -60,7 +60,7 @@ def export_messages(conn, account: str, peer: str | None = None) -> Iterator[dic
     else:
         cursor = conn.execute(
             f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE account = ? AND peer = ? "
-            "ORDER BY sent_at, id", (account, resolve_peer(conn, account, peer)))
+            "ORDER BY sent_at, id", (account, resolve_peer(conn, account, peer) or peer))
     for row in cursor:
         yield dict(zip(MESSAGE_KEYS, row))
 
