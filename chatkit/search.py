@@ -390,24 +390,25 @@ def newest_sql(q: Query, account: str, limit: int, since: str, min_id: int) -> t
 def _newest(conn: sqlite3.Connection, q: Query, account: str, limit: int) -> list[tuple]:
     """The newest `limit` matches without sorting every match by time.
 
-    FTS5 walks matches newest rowid first and stops at `limit`; rowid order is
-    nearly time order, so the oldest of those (T) bounds the answer: every
-    message sent at T or later has an id >= min_id, and the exact top is the
-    matches in that id range sorted by time. Never more work than sorting all.
+    FTS5 walks matches newest rowid first and stops at `limit`. Rowid order is
+    nearly time order, so the oldest time among those (T) bounds the answer:
+    when no message sent at T or later has a smaller id, they are the answer;
+    otherwise the exact top is the matches from the smallest such id on,
+    sorted by time. Never more work than sorting every match.
     """
     where, params = _filters(q, account)
     first = conn.execute(
-        f"SELECT f.rowid, m.sent_at FROM {FTS_TABLE} AS f CROSS JOIN messages AS m ON m.id = f.rowid "
+        f"SELECT f.rowid, NULL, {ROW} FROM {FTS_TABLE} AS f CROSS JOIN messages AS m ON m.id = f.rowid "
         f"WHERE f.{FTS_TABLE} MATCH ? AND {' AND '.join(where)} ORDER BY f.rowid DESC LIMIT ?",
         [q.match, *params, limit]).fetchall()
-    if not first:
-        return []
-    since = min(sent_at for _, sent_at in first)
-    if len(first) < limit:  # that is every match: only their rows are left to read
-        min_id = min(id_ for id_, _ in first)
-    else:
-        (min_id,) = conn.execute(  # +id: walk the (account, sent_at) index, not the whole table
-            "SELECT min(+id) FROM messages WHERE account = ? AND sent_at >= ?", (account, since)).fetchone()
+    by_time = sorted(first, key=lambda row: (row[8], row[0]), reverse=True)
+    if len(first) < limit:  # that is every match
+        return by_time
+    since = by_time[-1][8]
+    (min_id,) = conn.execute(  # +id: walk the (account, sent_at) index, not the whole table
+        "SELECT min(+id) FROM messages WHERE account = ? AND sent_at >= ?", (account, since)).fetchone()
+    if min_id >= first[-1][0]:  # every message that new is in the id range already read
+        return by_time
     return conn.execute(*newest_sql(q, account, limit, since, min_id)).fetchall()
 
 

@@ -24,11 +24,12 @@ def search(
     limit: int = typer.Option(20, "--limit", "-n", min=1, max=1000, help="At most this many results."),
     sort: str = typer.Option("rank", "--sort", metavar="rank|date", help="Best match first, or newest first."),
     tz: str = typer.Option(None, "--tz", metavar="ZONE", help="Time zone for dates and times [default: CHATKIT_TZ, TZ, system]."),
-    as_json: bool = typer.Option(False, "--json", help="Print a JSON array: the message shape plus snippet and rank."),
+    as_json: bool = typer.Option(False, "--json", help="Print a JSON array: the message shape plus snippet ([matches] marked) and rank (bm25, lower is better; null with --sort date)."),
 ):
     """Search your messages, best match first, with the matches highlighted.
 
-    Example: chatkit search 'grüße with:bob after:2026-11-30'
+    Several with: (or from:) names mean any of them; a query of filters only
+    lists the newest matching messages. Example: chatkit search grüße with:bob after:2026-11-30
     """
     from chatkit.client.session import current_account
     from chatkit.config import client_db_path, local_zone
