@@ -3,6 +3,8 @@
 - `search_archive`: alice's archive (logged in) seeded through Pony with the
   messages in SEEDED, keyed by a short name, so tests can say which ones a
   query must find. Times are UTC; the tests read them in Europe/Berlin.
+- `seeded_archive`: the same messages in one file per test module, for
+  read-only tests: (path, {key: message}).
 - `found(hits)`: the seeded keys of a search result, in result order.
 """
 
@@ -42,9 +44,29 @@ def search_archive(client_store, isolated_data_dir):
     return seeded
 
 
+@pytest.fixture(scope="module")
+def seeded_archive(tmp_path_factory):
+    """SEEDED in a client.db shared by a module's read-only tests; returns (path, {key: message})."""
+    from chatkit.client.store import open_client_store
+
+    path = tmp_path_factory.mktemp("search") / "client.db"
+    store = open_client_store(path)
+    try:
+        seeded = {key: add_message(store, peer, body, direction=direction, sent_at=sent_at)
+                  for key, (peer, direction, body, sent_at) in SEEDED.items()}
+        add_message(store, "bob", "Grüße an mallory", account="mallory", sent_at="2026-12-01T08:30:00")
+    finally:
+        store.close()
+    return path, seeded
+
+
 @pytest.fixture
-def found(search_archive):
-    by_id = {message["id"]: key for key, message in search_archive.items()}
+def found(request):
+    """found(hits) -> the SEEDED keys of the hits, from whichever archive the test uses."""
+    name = "search_archive" if "search_archive" in request.fixturenames else "seeded_archive"
+    archive = request.getfixturevalue(name)
+    seeded = archive if name == "search_archive" else archive[1]
+    by_id = {message["id"]: key for key, message in seeded.items()}
 
     def keys(hits):
         return [by_id[(hit.message if hasattr(hit, "message") else hit)["id"]] for hit in hits]

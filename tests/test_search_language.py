@@ -83,8 +83,8 @@ CASES = [
 
 
 @pytest.mark.parametrize("query, expected", CASES, ids=[c[0] for c in CASES])
-def test_language(search_archive, found, client_store, query, expected):
-    hits = search_messages(client_store, query, "alice", tz=TZ, limit=100)
+def test_language(seeded_archive, found, query, expected):
+    hits = search_messages(seeded_archive[0], query, "alice", tz=TZ, limit=100)
     assert set(found(hits)) == expected
 
 
@@ -104,39 +104,42 @@ def test_language(search_archive, found, client_store, query, expected):
     ("on:9999-12-31", "on:9999-12-31 is too far from today"),
     (" ".join(f"w{i}" for i in range(65)), "at most 64 words"),
 ])
-def test_queries_that_cannot_be_used(search_archive, client_store, query, message):
+def test_queries_that_cannot_be_used(seeded_archive, query, message):
     with pytest.raises(BadQuery) as info:
-        search_messages(client_store, query, "alice", tz=TZ)
+        search_messages(seeded_archive[0], query, "alice", tz=TZ)
     assert message in info.value.message
     assert info.value.exit_code == 2
 
 
-def test_bad_limit_sort_and_zone_are_usage_errors(search_archive, client_store):
+def test_bad_limit_sort_and_zone_are_usage_errors(seeded_archive):
     for kwargs in ({"limit": 0}, {"limit": 1001}, {"sort": "best"}, {"tz": "Mars/Base"}):
         with pytest.raises(UsageError):
-            search_messages(client_store, "on:today", "alice", **kwargs)
+            search_messages(seeded_archive[0], "on:today", "alice", **kwargs)
 
 
-def test_best_first_and_newest_first(search_archive, found, client_store):
-    ranked = search_messages(client_store, "hello world", "alice", tz=TZ)
+def test_best_first_and_newest_first(seeded_archive, found):
+    archive = seeded_archive[0]
+    ranked = search_messages(archive, "hello world", "alice", tz=TZ)
     assert ranked[0].rank <= ranked[1].rank  # bm25: lower is better
-    assert found(search_messages(client_store, "hello", "alice")) == ["hello_world", "hello_there", "quote"]
-    newest = search_messages(client_store, "hello", "alice", sort="date", tz=TZ)
+    assert found(search_messages(archive, "hello", "alice")) == ["hello_world", "hello_there", "quote"]
+    newest = search_messages(archive, "hello", "alice", sort="date", tz=TZ)
     assert found(newest) == ["quote", "hello_there", "hello_world"]
     assert {hit.rank for hit in newest} == {None}  # time is the order; no bm25 to pay for
-    assert found(search_messages(client_store, "hello", "alice", sort="date", limit=1)) == ["quote"]
+    assert found(search_messages(archive, "hello", "alice", sort="date", limit=1)) == ["quote"]
 
 
-def test_filters_only_list_newest_first_without_rank(search_archive, found, client_store):
-    hits = search_messages(client_store, "with:carol", "alice", tz=TZ)
+def test_filters_only_list_newest_first_without_rank(seeded_archive, found):
+    archive = seeded_archive[0]
+    hits = search_messages(archive, "with:carol", "alice", tz=TZ)
     assert found(hits) == ["quote", "hello_there", "nachricht", "gruesse_ss"]
     assert {hit.rank for hit in hits} == {None}
 
 
-def test_with_peer_argument_narrows_like_with_filter(search_archive, found, client_store):
-    hits = search_messages(client_store, "hello", "alice", with_peer="carol")
+def test_with_peer_argument_narrows_like_with_filter(seeded_archive, found):
+    archive = seeded_archive[0]
+    hits = search_messages(archive, "hello", "alice", with_peer="carol")
     assert set(found(hits)) == {"hello_there", "quote"}
-    assert search_messages(client_store, "with:bob hello", "alice", with_peer="carol") == []
+    assert search_messages(archive, "with:bob hello", "alice", with_peer="carol") == []
 
 
 @pytest.mark.parametrize("query, snippet", [
@@ -147,8 +150,8 @@ def test_with_peer_argument_narrows_like_with_filter(search_archive, found, clie
     ("e-mail", "Send me an [e-mail] at 12:30, don't forget"),
     ("strasse", "Die [Straße] ist gesperrt"),
 ])
-def test_snippets_highlight_the_original_text(search_archive, client_store, query, snippet):
-    hits = search_messages(client_store, query, "alice")
+def test_snippets_highlight_the_original_text(seeded_archive, query, snippet):
+    hits = search_messages(seeded_archive[0], query, "alice")
     assert snippet in [hit.snippet for hit in hits]
 
 
