@@ -125,7 +125,7 @@ def _open(ctx, session, partner: str, recent: int, tz, screen) -> str:
     from chatkit.client.reads import reading
 
     with reading(config.client_db_path(data_dir_of(ctx))) as conn:
-        partner = resolve_peer(conn, session.username, partner)
+        partner = resolve_peer(conn, session.username, partner) or partner  # None: a new partner
         shown = history(conn, session.username, partner, recent) if recent else []
     screen.say(f"— Chat with {partner} (you are {session.username} on {session.server}) —")
     for message in shown:
