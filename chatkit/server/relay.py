@@ -19,6 +19,7 @@ from pony.orm import exists, select
 
 from .. import timefmt
 from ..errors import Conflict, ServiceUnavailable, UnknownUser
+from . import queries
 
 log = logging.getLogger("chatkit.server")
 
@@ -69,7 +70,12 @@ class Relay:
         """The caller's messages after `after` (acknowledging up to it), waiting up to `wait` s."""
         store = self.store
         if store.run(_has_unacked, store, caller.user_id, after):
-            self.committer.submit(_acknowledge, store, caller.user_id, after, timefmt.utcnow())
+            try:
+                self.committer.submit(_acknowledge, store, caller.user_id, after, timefmt.utcnow())
+            except ServiceUnavailable:
+                # Acknowledging is cumulative: the next fetch with this cursor (or a later
+                # one) acknowledges again. Reading must not stop while the disk is full.
+                log.debug("acknowledgement up to %d for user %d deferred", after, caller.user_id)
         deadline = time.monotonic() + wait
         holding = False
         try:
@@ -96,22 +102,22 @@ def _user_by_key(store, key):
     return (user.id, user.username) if user else None
 
 
-def _reply(m) -> dict:
-    return {"id": m.uuid, "seq": m.seq, "received_at": timefmt.iso_z(m.received_at)}
+def _reply(message_id, seq, received_at) -> dict:
+    return {"id": message_id, "seq": seq, "received_at": timefmt.iso_z(received_at)}
 
 
 def _store_message(store, sender_id, recipient_id, msg, digest):
     """Runs inside the committer's batch transaction; raises before writing."""
-    sender = store.User[sender_id]
-    existing = store.Message.get(sender=sender, uuid=msg.id)
+    existing = queries.message_by_sender_uuid(store.db, sender_id, msg.id)
     if existing is not None:
-        if existing.digest != digest:
+        seq, old_digest, received_at = existing
+        if old_digest != digest:
             raise Conflict()
-        return _reply(existing), False
-    m = store.Message(uuid=msg.id, sender=sender, recipient=store.User[recipient_id],
-                      sent_at=msg.sent_at, received_at=timefmt.utcnow(), body=msg.body, digest=digest)
-    m.flush()
-    return _reply(m), True
+        return _reply(msg.id, seq, received_at), False
+    now = timefmt.utcnow()
+    seq = queries.insert_message(store.db, msg.id, sender_id, recipient_id, msg.sent_at, now,
+                                 msg.body, digest)
+    return _reply(msg.id, seq, now), True
 
 
 def _has_unacked(store, user_id, after):

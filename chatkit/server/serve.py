@@ -26,6 +26,12 @@ def poll_slots(threads: int) -> int:
     return max(1, threads - max(4, threads // 8))
 
 
+def waitress_options(threads: int) -> dict:
+    """The waitress settings `chatkit server` uses (the benchmark reuses them)."""
+    return dict(threads=threads, connection_limit=max(1000, 4 * threads), asyncore_use_poll=True,
+                ident="chatkit", clear_untrusted_proxy_headers=True)
+
+
 def log_level_named(name: str) -> int:
     """`--log-level` / CHATKIT_LOG_LEVEL: a level name; anything else is a usage error."""
     from ..errors import UsageError
@@ -57,9 +63,7 @@ def serve(data_dir, host: str = "127.0.0.1", port: int = 8000, threads: int | No
     app = create_app({"DATABASE": str(db_path), "POLL_SLOTS": poll_slots(threads)})
     chatkit = app.extensions["chatkit"]
     try:
-        server = waitress.create_server(
-            app, host=host, port=port, threads=threads, connection_limit=max(1000, 4 * threads),
-            asyncore_use_poll=True, ident="chatkit", clear_untrusted_proxy_headers=True)
+        server = waitress.create_server(app, host=host, port=port, **waitress_options(threads))
     except OSError as exc:
         chatkit.close()
         raise ChatkitError(f"Cannot listen on {host}:{port}: {exc.strerror or exc}.") from None
