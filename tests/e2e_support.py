@@ -30,7 +30,31 @@ def ck_json(data_dir, *args):
 
 
 def login(data_dir, name: str, server: str):
+    """`chatkit login` as a person runs it (a process)."""
     return ck_ok(data_dir, "login", name, "--server", server, "--password-stdin", input=PASSWORD + "\n")
+
+
+def session_for(data_dir, name: str, server: str):
+    """A session.json from a direct HTTP login: set-up for tests about something else (saves a process)."""
+    import httpx
+
+    from chatkit.client.session import save_session
+
+    reply = httpx.post(server + "/api/login", json={"username": name, "password": PASSWORD}, timeout=30)
+    assert reply.status_code in (200, 201), reply.text
+    return save_session(data_dir, server, reply.json()["username"], reply.json()["token"])
+
+
+def post_as(session, to: str, body: str) -> None:
+    """Put a message on the server for `to`, straight over HTTP (set-up, not the thing tested)."""
+    import uuid
+
+    import httpx
+
+    reply = httpx.post(session.server + "/api/messages", headers={"Authorization": f"Bearer {session.token}"},
+                       json={"id": str(uuid.uuid4()), "to": to, "body": body, "sent_at": "2026-12-04T10:00:00Z"},
+                       timeout=30)
+    assert reply.status_code == 201, reply.text
 
 
 class DroppingProxy:

@@ -9,7 +9,7 @@ import sys
 import pexpect
 import pytest
 
-from e2e_support import ck_ok, login
+from e2e_support import ck_ok, session_for
 
 pytestmark = pytest.mark.slow
 
@@ -43,7 +43,7 @@ def bodies(data_dir, peer):
 def people(tmp_path, server, *names):
     dirs = {name: tmp_path / name for name in names}
     for name, data in dirs.items():
-        login(data, name, server.url)
+        session_for(data, name, server.url)
     return dirs
 
 

@@ -15,17 +15,18 @@ import stat
 
 import pytest
 
-from e2e_support import DroppingProxy, ck, ck_json, ck_ok, login
+from e2e_support import DroppingProxy, ck, ck_json, ck_ok, login, post_as, session_for
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
 def people(tmp_path, live_server):
+    """alice and bob, logged in (`chatkit login` itself is exercised by the first test)."""
     dirs = {}
     for name in ("alice", "bob"):
         dirs[name] = tmp_path / name
-        login(dirs[name], name, live_server.url)
+        session_for(dirs[name], name, live_server.url)
     return dirs
 
 
@@ -56,9 +57,11 @@ def server_count(live_server, sql, params=()):
         conn.close()
 
 
-def test_two_people_chat_and_conversations_follow_the_newest(people, live_server, tmp_path):
-    alice, bob, carol = people["alice"], people["bob"], tmp_path / "carol"
-    login(carol, "carol", live_server.url)
+def test_two_people_chat_and_conversations_follow_the_newest(live_server, tmp_path):
+    alice, bob, carol = tmp_path / "alice", tmp_path / "bob", tmp_path / "carol"
+    for data_dir in (alice, bob, carol):
+        created = login(data_dir, data_dir.name, live_server.url)
+        assert created.stdout.startswith(f"Created the account {data_dir.name} on {live_server.url}")
     ck_ok(alice, "send", "bob", "Hallo Bob, wie geht's?")
     ck_ok(carol, "send", "alice", "lunch?")
     received = ck_ok(bob, "sync")
@@ -136,11 +139,14 @@ def test_lost_reply_then_sync_gives_the_recipient_one_copy(people, live_server, 
 
 def test_client_killed_between_fetch_and_commit_loses_and_doubles_nothing(people, live_server):
     alice, bob = people["alice"], people["bob"]
+    from chatkit.client.session import load_session
+
+    sender = load_session(alice)
     expected = []
     for point in ("after_fetch", "before_commit"):  # before the transaction, and inside it
         for n in (1, 2):
             expected.append(f"{point} {n}")
-            ck_ok(alice, "send", "bob", expected[-1])
+            post_as(sender, "bob", expected[-1])
         killed = ck(bob, "sync", env={"CHATKIT_TEST_FAULT": point})
         assert killed.returncode == -signal.SIGKILL, killed.stderr
         assert bodies(bob, "alice") == expected[:-2]  # nothing of this round committed ...
