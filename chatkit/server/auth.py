@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify, request
 
-from . import accounts
+from . import accounts, sessions
 from .context import caller, server
 from .inputs import json_object, text_field, username_field
 
@@ -24,7 +24,7 @@ def login():
 
 @bp.post("/logout")
 def logout():
-    accounts.logout(server().store, caller(), request.remote_addr, request.user_agent.string)
+    sessions.logout(server().store, caller(), request.remote_addr, request.user_agent.string)
     return "", 204
 
 

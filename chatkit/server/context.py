@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from flask import current_app, g
 
-from .accounts import Caller, authenticate
+from .sessions import Caller, authenticate
 from .inputs import bearer_token
 
 
