@@ -195,3 +195,46 @@ def test_long_polls_beyond_the_slots_get_503_busy(tmp_path):
         t.join(5)
     finally:
         app.extensions["chatkit"].close()
+
+
+def test_one_batch_with_repeats_and_conflicts(app, people):
+    """The committer's batch form: a repeat inside one batch replays, other content conflicts."""
+    from chatkit.errors import Conflict
+    from chatkit.server import relay
+    from chatkit.server.relay import Outgoing
+    from chatkit import timefmt
+    srv = app.extensions["chatkit"]
+    ids = {n: srv.relay.recipient(n)[0] for n in ("alice", "bob", "carol")}
+    when = timefmt.parse_iso("2026-12-04T10:00:00Z")
+    same = Outgoing(id=str(uuid.uuid4()), to="bob", body="one", sent_at=when)
+    other = Outgoing(id=same.id, to="bob", body="two", sent_at=when)
+    fresh = Outgoing(id=str(uuid.uuid4()), to="carol", body="three", sent_at=when)
+    jobs = [(srv.store, ids["alice"], ids["bob"], same, same.digest(ids["bob"])),
+            (srv.store, ids["alice"], ids["bob"], same, same.digest(ids["bob"])),
+            (srv.store, ids["alice"], ids["bob"], other, other.digest(ids["bob"])),
+            (srv.store, ids["carol"], ids["bob"], same, same.digest(ids["bob"])),  # another sender
+            (srv.store, ids["alice"], ids["carol"], fresh, fresh.digest(ids["carol"]))]
+    results = srv.store.run(relay._store_messages, srv.store, jobs, write=True)
+    (first, created1), (again, created2), conflict, (by_carol, created4), (third, created5) = results
+    assert created1 and not created2 and again == first
+    assert isinstance(conflict, Conflict)
+    assert created4 and by_carol["seq"] != first["seq"] and created5
+    assert [m["body"] for m in fetch(app.test_client(), people["bob"]).get_json()["messages"]] == ["one", "one"]
+
+
+def test_concurrent_sends_all_stored_once(app, people):
+    """Many threads at once exercise batches through the real committer."""
+    sent = [message(body=f"c{i}") for i in range(40)]
+    replies = []
+
+    def go(msg):
+        c = app.test_client()
+        replies.append((c.post("/api/messages", json=msg, headers=people["alice"]).status_code,
+                        c.post("/api/messages", json=msg, headers=people["alice"]).status_code))
+
+    threads = [threading.Thread(target=go, args=(m,)) for m in sent]
+    [t.start() for t in threads]
+    [t.join(20) for t in threads]
+    assert sorted(replies) == [(201, 200)] * 40
+    got = fetch(app.test_client(), people["bob"]).get_json()["messages"]
+    assert sorted(m["body"] for m in got) == sorted(m["body"] for m in sent)

@@ -25,24 +25,40 @@ def session_by_token_hash(db, digest: str):
     return sid, uid, name, timefmt.from_db(expires), timefmt.from_db(revoked), timefmt.from_db(seen)
 
 
-def message_by_sender_uuid(db, sender_id: int, uuid: str):
-    """(seq, digest, received_at) of the sender's message with this id, or None."""
-    rows = db.select("SELECT seq, digest, received_at FROM messages"
-                     " WHERE sender = $sender_id AND uuid = $uuid",
-                     {}, {"sender_id": sender_id, "uuid": uuid})
-    if not rows:
-        return None
-    seq, digest, received = rows[0]
-    return seq, digest, timefmt.from_db(received)
+# --- batch forms, for the committer's shared transaction ----------------------------
+# Run inside a write transaction (db.execute). IN-lists are padded to powers of two so
+# Pony's cache of adapted statements stays small.
+
+def _padded(values: list) -> list:
+    size = 1
+    while size < len(values):
+        size *= 2
+    return values + [values[-1]] * (size - len(values))
 
 
-def insert_message(db, uuid, sender_id, recipient_id, sent_at, received_at, body, digest) -> int:
-    """Insert one message row; return its seq."""
-    params = {"uuid": uuid, "sender": sender_id, "recipient": recipient_id,
-              "sent_at": timefmt.to_db(sent_at), "received_at": timefmt.to_db(received_at),
-              "body": body, "digest": digest}
-    cursor = db.execute(
-        "INSERT INTO messages (uuid, sender, recipient, sent_at, received_at, body, digest)"
-        " VALUES ($uuid, $sender, $recipient, $sent_at, $received_at, $body, $digest) RETURNING seq",
-        {}, params)
-    return cursor.fetchone()[0]
+def messages_by_sender_uuids(db, keys) -> dict:
+    """{(sender_id, uuid): (seq, digest, received_at)} for those of `keys` already stored."""
+    keys = set(keys)
+    if not keys:
+        return {}
+    senders = _padded(sorted({s for s, _ in keys}))
+    uuids = _padded(sorted({u for _, u in keys}))
+    params = {f"s{i}": v for i, v in enumerate(senders)} | {f"u{i}": v for i, v in enumerate(uuids)}
+    sql = ("SELECT sender, uuid, seq, digest, received_at FROM messages"
+           f" WHERE sender IN ({', '.join(f'$s{i}' for i in range(len(senders)))})"
+           f" AND uuid IN ({', '.join(f'$u{i}' for i in range(len(uuids)))})")
+    rows = db.execute(sql, {}, params).fetchall()
+    return {(s, u): (seq, d, timefmt.from_db(r)) for s, u, seq, d, r in rows if (s, u) in keys}
+
+
+def insert_messages(db, rows) -> dict:
+    """Insert (uuid, sender, recipient, sent_at, received_at, body, digest) rows in one
+    statement; return {(sender_id, uuid): seq}."""
+    params, values = {}, []
+    for i, (uuid, sender, recipient, sent_at, received_at, body, digest) in enumerate(rows):
+        params.update({f"a{i}": uuid, f"b{i}": sender, f"c{i}": recipient, f"d{i}": timefmt.to_db(sent_at),
+                       f"e{i}": timefmt.to_db(received_at), f"f{i}": body, f"g{i}": digest})
+        values.append(f"($a{i}, $b{i}, $c{i}, $d{i}, $e{i}, $f{i}, $g{i})")
+    cursor = db.execute("INSERT INTO messages (uuid, sender, recipient, sent_at, received_at, body, digest)"
+                        f" VALUES {', '.join(values)} RETURNING seq, sender, uuid", {}, params)
+    return {(sender, uuid): seq for seq, sender, uuid in cursor.fetchall()}

@@ -107,17 +107,42 @@ def _reply(message_id, seq, received_at) -> dict:
 
 
 def _store_message(store, sender_id, recipient_id, msg, digest):
-    """Runs inside the committer's batch transaction; raises before writing."""
-    existing = queries.message_by_sender_uuid(store.db, sender_id, msg.id)
-    if existing is not None:
-        seq, old_digest, received_at = existing
-        if old_digest != digest:
-            raise Conflict()
-        return _reply(msg.id, seq, received_at), False
+    """One send; the committer calls `_store_messages` with a whole batch instead."""
+    (result,) = _store_messages(store, [(store, sender_id, recipient_id, msg, digest)])
+    if isinstance(result, Exception):
+        raise result
+    return result
+
+
+def _store_messages(store, jobs):
+    """Store a batch of sends with one SELECT and one INSERT (few round trips, one commit).
+
+    `jobs` are `_store_message` argument tuples. Returns, per job, `(reply,
+    created)` or a Conflict; a repeat within the batch replays the first.
+    """
+    keys = [(sender_id, msg.id) for _, sender_id, _, msg, _ in jobs]
+    known = queries.messages_by_sender_uuids(store.db, keys)
     now = timefmt.utcnow()
-    seq = queries.insert_message(store.db, msg.id, sender_id, recipient_id, msg.sent_at, now,
-                                 msg.body, digest)
-    return _reply(msg.id, seq, now), True
+    inserted: dict = {}  # key -> index of the job that inserts it
+    rows = []
+    for i, (_, sender_id, recipient_id, msg, digest) in enumerate(jobs):
+        if keys[i] not in known and keys[i] not in inserted:
+            inserted[keys[i]] = i
+            rows.append((msg.id, sender_id, recipient_id, msg.sent_at, now, msg.body, digest))
+    seqs = queries.insert_messages(store.db, rows) if rows else {}
+    for key, i in inserted.items():
+        known[key] = (seqs[key], jobs[i][4], now)
+    results = []
+    for i, (_, _, _, msg, digest) in enumerate(jobs):
+        seq, stored_digest, received_at = known[keys[i]]
+        if stored_digest != digest:
+            results.append(Conflict())
+        else:
+            results.append((_reply(msg.id, seq, received_at), inserted.get(keys[i]) == i))
+    return results
+
+
+_store_message.many = _store_messages
 
 
 def _has_unacked(store, user_id, after):
