@@ -475,6 +475,35 @@ def plot_peers(peers: pd.DataFrame, top: int = 10, title: str = "Top partners"):
     return fig
 
 
+def plot_partners_over_time(table: pd.DataFrame, title: str = "Messages per week and partner"):
+    """Stacked areas of `partners_over_time`: who the messages were with, period by period."""
+    fig, ax = _figure()
+    ax.stackplot(table.index, table.to_numpy().T, labels=list(table.columns), alpha=0.85)
+    ax.set_title(title)
+    ax.set_ylabel("messages")
+    ax.legend(loc="upper left", frameon=False, ncols=min(6, len(table.columns)))
+    ax.spines[["top", "right"]].set_visible(False)
+    fig.autofmt_xdate()
+    return fig
+
+
+def plot_logins_per_day(daily: pd.DataFrame, title: str = "Login events per day"):
+    """Stacked bars of `logins_per_day`, one colour per kind of event."""
+    fig, ax = _figure()
+    colours = {"register": "#72B7B2", "login": "#4C78A8", "login_failed": "#F58518", "throttled": "#E45756",
+               "logout": "#BAB0AC"}
+    bottom = np.zeros(len(daily))
+    for kind in daily.columns:
+        ax.bar(daily.index, daily[kind], bottom=bottom, width=0.85, label=kind, color=colours.get(kind))
+        bottom += daily[kind].to_numpy()
+    ax.set_title(title)
+    ax.set_ylabel("events")
+    ax.legend(loc="upper right", frameon=False)
+    ax.spines[["top", "right"]].set_visible(False)
+    fig.autofmt_xdate()
+    return fig
+
+
 def plot_stats(frame: pd.DataFrame, by: str, path) -> Path:
     """Write the figure for `chatkit stats --by ... --plot FILE.png` with the Agg canvas."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg

@@ -117,8 +117,12 @@ def make_plan(seed: int, days: int, people: int, messages: int, end: datetime, z
 
     plan.events.append(Event(outage[0], "outage", until=outage[1]))
     _logins(rng, plan, names, days, moment)
-    stranger_day = max(1, days - 2)
-    plan.events.append(Event(moment(stranger_day, 20.25), "stranger", "anna"))
+    stranger = min(moment(max(1, days - 2), 20.25), end - timedelta(minutes=20))
+    plan.events.append(Event(stranger, "stranger", "anna"))
+    # A short demo has no room for everything: nothing may happen before the accounts exist
+    # (a first login creates the account) or after the end.
+    plan.events = [e for e in plan.events if e.kind == "register"
+                   or (opening < e.at and (e.until or e.at) < end - timedelta(minutes=10))]
     return plan
 
 
@@ -202,7 +206,8 @@ def _logins(rng, plan: Plan, names, days, moment) -> None:
         if index < len(names):
             plan.events.append(Event(moment(min(days - 1, int(days * share)), hour), "logout", names[index]))
     target = names[2 % len(names)]
-    plan.events.append(Event(moment(min(days - 1, int(days * 0.45)), 3.2), "attack", target, count=8))
+    plan.events.append(Event(moment(min(days - 1, int(days * 0.45)), 2.5 + rng.random() * 1.5), "attack",
+                             target, count=8))
 
 
 def _local(moment: datetime, zone: tzinfo) -> datetime:

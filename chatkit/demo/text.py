@@ -225,6 +225,43 @@ TOPICS = {
     },
 }
 
+LONG = {
+    "de": [
+        "Kurzes Update von mir, weil so viel los war: Am Montag hatte ich endlich das Gespräch mit der "
+        "Abteilungsleiterin, und es lief besser als gedacht. Sie will, dass ich ab Januar das neue Projekt "
+        "übernehme, mit zwei Leuten im Team und einem eigenen Budget. Dienstag war dann der Umzug von meinem "
+        "Bruder, wir haben bis Mitternacht Kisten geschleppt, mein Rücken spürt es heute noch. Und gestern ist "
+        "mir im Zug aufgefallen, dass ich meinen Schlüssel bei ihm liegen gelassen habe 🙈 Naja. Wie geht's dir "
+        "denn? Wir müssen unbedingt mal wieder richtig quatschen, nicht nur zwischen Tür und Angel.",
+        "Ich hab gestern Abend endlich das Buch zu Ende gelesen, das du mir empfohlen hast. Am Anfang fand ich "
+        "es ehrlich gesagt etwas zäh, die ersten hundert Seiten passiert ja kaum etwas. Aber dann, als die "
+        "Geschichte mit dem Bruder aufgelöst wird, konnte ich nicht mehr aufhören. Die Szene am Bahnhof hat mich "
+        "wirklich mitgenommen. Ich glaube, ich lese es nächstes Jahr noch mal, dann mit mehr Geduld. Hast du "
+        "noch mehr von der Autorin? Dann leih ich mir beim nächsten Treffen gleich das nächste aus.",
+        "Also, der Plan für Samstag: Wir treffen uns um 10 am Hauptbahnhof, Gleis 4, der Zug fährt um 10:17. "
+        "In Königswinter laufen wir dann hoch zum Drachenfels, das sind ungefähr zwei Stunden mit Pausen. Oben "
+        "gibt es ein Café, aber ich würde trotzdem Brote mitnehmen, die Preise dort sind frech. Zurück nehmen "
+        "wir entweder die Zahnradbahn oder laufen runter, je nachdem, wie fit wir noch sind. Bitte gute Schuhe "
+        "anziehen, es kann matschig sein! Wetter sieht bisher gut aus ☀️",
+    ],
+    "en": [
+        "Quick update because this week has been a lot: on Monday I finally had the meeting with the head of "
+        "department and it went better than expected. She wants me to take over the new project from January, "
+        "with two people on the team and a budget of my own. Tuesday was my brother's move, we carried boxes "
+        "until midnight and my back still hates me. And yesterday on the train I realised I'd left my keys at "
+        "his place 🙈 Anyway. How are you? We really need a proper catch-up soon, not just five minutes here "
+        "and there.",
+        "I finally finished the book you recommended last night. Honestly the first hundred pages were slow, "
+        "almost nothing happens. But once the story with the brother comes together I couldn't put it down. "
+        "The scene at the station really got to me. I think I'll read it again next year with more patience. "
+        "Do you have anything else by her? I'd love to borrow the next one when we meet.",
+        "So, the plan for Saturday: we meet at 10 at the main station, platform 4, the train leaves at 10:17. "
+        "From there we walk up the hill, about two hours with breaks. There's a café at the top but I'd bring "
+        "sandwiches anyway, the prices there are outrageous. On the way back we either take the little railway "
+        "or walk down, depending on how we feel. Wear proper shoes, it can get muddy! The forecast looks good ☀️",
+    ],
+}
+
 SMALL_TALK = {
     "de": ["Haha 😂", "ok", "Ja", "Nee", "Stimmt", "Echt jetzt?", "Moment", "Bin gleich da", "Sorry, war im Meeting",
            "Viele Grüße an deine Eltern!", "Schlaf gut 😴", "Guten Morgen ☕", "Alles gut bei dir?", "Krass",
@@ -250,8 +287,11 @@ class TextMaker:
         pool = TOPICS[topic][lang]
         if role == "chat":
             parts = [rng.choice(SMALL_TALK[lang])]
-        elif role in ("answer", "more") and rng.random() < 0.04:  # now and then someone writes a lot
-            parts = rng.sample(pool["answer"] + pool["more"], k=min(5, rng.randrange(3, 6)))
+        elif role in ("more", "answer") and rng.random() < (0.1 if role == "more" else 0.015):
+            # now and then someone writes a lot
+            parts = [rng.choice(LONG[lang])]
+        elif role in ("answer", "more") and rng.random() < 0.04:
+            parts = rng.sample(pool["answer"] + pool["more"], k=rng.randrange(3, 6))
         else:
             parts = [rng.choice(pool[role])]
             if role in ("answer", "ask") and rng.random() < 0.18:

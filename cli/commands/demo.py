@@ -48,8 +48,12 @@ class _bar:
     def __enter__(self):
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+        console = output.console(stderr=True)
+        self.bar = None
+        if not console.is_terminal:
+            return None
         self.bar = Progress(TextColumn("Chatting"), BarColumn(), MofNCompleteColumn(), TextColumn("messages"),
-                            TimeElapsedColumn(), console=output.console(stderr=True), transient=True)
+                            TimeElapsedColumn(), console=console, transient=True)
         self.bar.start()
         self.task = self.bar.add_task("demo", total=self.total)
         return self.update
@@ -59,7 +63,8 @@ class _bar:
             self.bar.update(self.task, completed=done, total=total)
 
     def __exit__(self, *exc):
-        self.bar.stop()
+        if self.bar is not None:
+            self.bar.stop()
 
 
 def _print_summary(s, seconds: float) -> None:
