@@ -2,8 +2,10 @@
 
 - `small_archive`: alice's client.db with seven messages whose counts a person
   can check by hand (the table below), plus one message of another account.
-- `demo_dir`: one data dir built by `chatkit demo` (a real process, default
-  size) for the whole session; tests that use it only read it.
+- `demo_dir`: one data dir built by `chatkit demo` (a real process: 60 days,
+  6 people, and half the default 3,000 messages to keep the suite quick) for
+  the whole session; tests that use it only read it (or a copy).
+  What the command printed is in `demo_dir.parent / "demo-stdout.txt"`.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ SMALL_ARCHIVE = [
     ("bob",   "in",  "2026-04-01T10:00:00Z"),  # Wed 04-01 12:00
     ("bob",   "out", "2026-04-01T10:20:00Z"),  # Wed 04-01 12:20  (alice replies in 20 min)
 ]
+DEMO_TZ = "Europe/Berlin"
+DEMO_MESSAGES = 1500
 OTHER_ACCOUNT = ("zed", "dora", "in", "2026-03-31T12:00:00Z")
 
 
@@ -52,8 +56,9 @@ def run_chatkit(*args, data_dir, env=None, timeout=180, input=None):
 
 @pytest.fixture(scope="session")
 def demo_dir(tmp_path_factory):
-    """A data dir holding what `chatkit demo --seed 7` builds (server.db, client.db, session.json)."""
+    """What `chatkit demo --seed 7 --messages 1500 --tz Europe/Berlin` builds (read it, do not change it)."""
     data = tmp_path_factory.mktemp("demo") / "data"
-    result = run_chatkit("demo", "--seed", "7", data_dir=data)
+    result = run_chatkit("demo", "--seed", "7", "--messages", str(DEMO_MESSAGES), "--tz", DEMO_TZ, data_dir=data)
     assert result.returncode == 0, result.stderr
+    (data.parent / "demo-stdout.txt").write_text(result.stdout, encoding="utf-8")
     return data
