@@ -59,9 +59,14 @@ def create_search_triggers(db) -> None:
     """The triggers that keep `messages_fts` exact (sqlite-utils' names and shape).
 
     The update trigger fires only when the text changes, so marking messages
-    read does not re-index them. `db` is a sqlite-utils Database or a sqlite3
-    connection; call it inside the caller's transaction.
+    read does not re-index them. The conversation triggers are then re-created
+    so that they are newer than these: with SQLite 3.40, when an FTS trigger is
+    newer than another trigger on `messages`, the first write after another
+    connection changed the schema (an import, a migration) fails with "no such
+    table: messages". `db` is a sqlite-utils Database; run it in one transaction.
     """
+    from .client import migrations
+
     conn = getattr(db, "conn", db)
     drop_search_triggers(conn)
     cols = ", ".join(FTS_COLUMNS)
@@ -77,6 +82,8 @@ def create_search_triggers(db) -> None:
         f"INSERT INTO {FTS_TABLE} (rowid, {cols}) VALUES (new.id, {new}); END",
     ):
         conn.execute(sql)
+    migrations.drop_conversation_triggers(db)
+    migrations.create_conversation_triggers(db)
 
 
 def drop_search_triggers(db) -> None:

@@ -54,11 +54,27 @@ def token_spans(text: str) -> list[tuple[int, int]]:
 
 @lru_cache(maxsize=8192)
 def match_key(token: str) -> str:
-    """What the index compares for one token: folded, without diacritics."""
+    """What the index compares for one token: folded, diacritics removed as unicode61 does.
+
+    remove_diacritics strips marks from Latin letters only (`ü` is `u`, but
+    Greek `ά` stays `ά`), so marks after any other letter are kept.
+    """
     if token.isascii():
         return token.lower()
-    decomposed = unicodedata.normalize("NFKD", fold(token))
-    return "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
+    kept, latin = [], True
+    for ch in unicodedata.normalize("NFKD", fold(token)):
+        if unicodedata.category(ch) == "Mn":
+            if latin:
+                continue
+        else:
+            latin = _is_latin(ch)
+        kept.append(ch)
+    return unicodedata.normalize("NFC", "".join(kept))
+
+
+def _is_latin(ch: str) -> bool:
+    code = ord(ch)
+    return code < 0x250 or 0x1E00 <= code <= 0x1EFF
 
 
 def match_keys(text: str) -> list[str]:

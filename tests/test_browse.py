@@ -246,3 +246,11 @@ def test_sigterm_stops_the_child_too(browse_data_dir):
     with pytest.raises(httpx.ConnectError):
         httpx.get(process.url, timeout=2)
     process.stop()
+
+
+def test_databases_are_served_mutable_never_immutable(tmp_path):
+    from chatkit.browse import browse_command
+
+    args = browse_command([tmp_path / "client.db", tmp_path / "server.db"], port=8123)
+    assert "-i" not in args and "--immutable" not in args and not any(a.startswith("--immutable") for a in args)
+    assert args[args.index("--host") + 1] == "127.0.0.1"

@@ -154,3 +154,60 @@ def test_the_fts_table_drives_the_join(client_store, query, sort):
     conn.close()
     assert plan[0].startswith("SCAN f VIRTUAL TABLE"), plan
     assert any(step.startswith("SEARCH m USING INTEGER PRIMARY KEY") for step in plan), plan
+
+
+def test_the_bulk_import_path_leaves_a_complete_index(client_store):
+    """chatkit import drops the FTS triggers, indexes new rowids itself, and re-creates them."""
+    import json
+
+    from chatkit.client.reads import reading
+    from chatkit.client.transfer import import_messages
+
+    lines = [json.dumps({"id": f"00000000-0000-4000-8000-{i:012d}", "peer": "bob", "direction": "in",
+                         "sender": "bob", "recipient": "alice", "body": body,
+                         "sent_at": f"2026-11-0{1 + i % 9}T10:00:00Z", "status": "read"})
+             for i, body in enumerate(["Schöne Grüße", "GRÜSSE aus Köln", "nichts", "Straßenbahn fährt"])]
+    with reading(client_store.path) as conn:
+        assert import_messages(conn, lines, "alice").imported == 4
+    integrity_ok(client_store.path)
+    assert sorted(bodies(client_store, "grusse")) == ["GRÜSSE aus Köln", "Schöne Grüße"]
+    assert bodies(client_store, "strassen*") == ["Straßenbahn fährt"]
+    db = sqlite_utils.Database(client_store.path)
+    assert set(SEARCH_TRIGGERS) <= {t.name for t in db["messages"].triggers}
+    add_message(client_store, "bob", "Grüße nach dem Import")  # the triggers work again
+    assert len(bodies(client_store, "grüße")) == 3
+    integrity_ok(client_store.path)
+
+
+@pytest.mark.parametrize("change", ["CREATE TABLE elsewhere (x)", "import"])
+def test_a_live_store_keeps_writing_after_another_connection_changes_the_schema(client_store, change):
+    """SQLite 3.40 fails the first write after a schema change when an FTS trigger is the newest trigger."""
+    import json
+
+    from chatkit.client.reads import reading
+    from chatkit.client.transfer import import_messages
+
+    first = add_message(client_store, "bob", "vorher")
+    client_store.close()  # a fresh live connection that has read, but not yet written
+    client_store = open_client_store(client_store.path)
+    with db_session:
+        assert client_store.entities.Message.select().count() == 1
+    if change == "import":
+        line = json.dumps({"id": "00000000-0000-4000-8000-000000000001", "peer": "carol", "direction": "in",
+                           "sender": "carol", "recipient": "alice", "body": "importiert",
+                           "sent_at": "2026-11-01T10:00:00Z", "status": "read"})
+        with reading(client_store.path) as conn:
+            import_messages(conn, [line], "alice")
+    else:
+        conn = sqlite3.connect(client_store.path)
+        conn.execute(change)
+        conn.commit()
+        conn.close()
+    add_message(client_store, "bob", "nachher")  # insert
+    with db_session:
+        client_store.entities.Message.get(uuid=first["id"]).body = "geändert"  # update
+    with db_session:
+        client_store.entities.Message.get(uuid=first["id"]).delete()  # delete
+    integrity_ok(client_store.path)
+    assert bodies(client_store, "nachher") == ["nachher"] and bodies(client_store, "geandert") == []
+    client_store.close()
