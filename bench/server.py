@@ -9,7 +9,9 @@ settings as `chatkit server`:
   chatkit `chatkit server` (auth, validation, Pony, group commit), while 200
           long polls (default) wait on it from other accounts
 
-It prints messages/s, p50 and p99 for each and chatkit's ratios.
+The three are measured in interleaved rounds (so background load hits them
+alike); it prints the median messages/s, pooled p50 and p99 for each, and
+chatkit's ratios.
 """
 
 from __future__ import annotations
@@ -242,35 +244,49 @@ def percentile(values, p):
     return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
 
 
-def measure(kind, opts, workdir):
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    data = workdir / kind
-    data.mkdir()
-    if kind == "chatkit":
-        args = [sys.executable, "-m", "chatkit_cli", "--data-dir", str(data), "server",
-                "--port", str(port), "--threads", str(opts.threads)]
-    else:
-        args = [sys.executable, "-m", "bench.server", "--serve", kind, "--port", str(port),
-                "--threads", str(opts.threads), "--db", str(data / "raw.db")]
-    proc = start(args, url, data / "server.log")
-    polls = None
-    try:
+class Target:
+    """One server process under test and the request headers its senders use."""
+
+    def __init__(self, kind, opts, workdir: Path):
+        self.kind, self.polls = kind, None
+        port = free_port()
+        self.url = f"http://127.0.0.1:{port}"
+        data = workdir / kind
+        data.mkdir()
         if kind == "chatkit":
-            login(url, "bob")
-            headers = [login(url, f"sender{i}") for i in range(opts.clients)]
-            poll_headers = _login_many(url, [f"waiter{i}" for i in range(opts.polls)])
-            polls = PollHolder(url, poll_headers, data)
+            args = [sys.executable, "-m", "chatkit_cli", "--data-dir", str(data), "server",
+                    "--port", str(port), "--threads", str(opts.threads)]
         else:
-            headers = [{} for _ in range(opts.clients)]
-        rate, lat, errors = run_senders(url, headers, opts.seconds)
-        waiting, failed = polls.status() if polls else (0, 0)
-        return {"kind": kind, "rate": rate, "p50": percentile(lat, 50), "p99": percentile(lat, 99),
-                "errors": len(errors), "polls_waiting": waiting, "polls_failed": failed}
-    finally:
-        if polls:
-            polls.stop()
-        stop(proc)
+            args = [sys.executable, "-m", "bench.server", "--serve", kind, "--port", str(port),
+                    "--threads", str(opts.threads), "--db", str(data / "raw.db")]
+        self.proc = start(args, self.url, data / "server.log")
+        if kind == "chatkit":
+            login(self.url, "bob")
+            self.headers = [login(self.url, f"sender{i}") for i in range(opts.clients)]
+            if opts.polls:
+                waiters = _login_many(self.url, [f"waiter{i}" for i in range(opts.polls)])
+                self.polls = PollHolder(self.url, waiters, data)
+        else:
+            self.headers = [{} for _ in range(opts.clients)]
+        self.rates, self.latencies, self.errors = [], [], 0
+
+    def run(self, seconds):
+        rate, lat, errors = run_senders(self.url, self.headers, seconds)
+        self.rates.append(rate)
+        self.latencies += lat
+        self.errors += len(errors)
+
+    def summary(self) -> dict:
+        lat = sorted(self.latencies)
+        waiting, failed = self.polls.status() if self.polls else (0, 0)
+        return {"kind": self.kind, "rate": statistics.median(self.rates), "p50": percentile(lat, 50),
+                "p99": percentile(lat, 99), "errors": self.errors, "polls_waiting": waiting,
+                "polls_failed": failed}
+
+    def close(self):
+        if self.polls:
+            self.polls.stop()
+        stop(self.proc)
 
 
 def _login_many(url, names, parallel=4):
@@ -283,7 +299,8 @@ def _login_many(url, names, parallel=4):
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m bench.server", description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=16, help="concurrent keep-alive senders")
-    parser.add_argument("--seconds", type=float, default=10.0, help="measured seconds per server")
+    parser.add_argument("--seconds", type=float, default=5.0, help="measured seconds per server per round")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds; rates are medians, latencies pooled")
     parser.add_argument("--polls", type=int, default=200, help="long polls held open on chatkit")
     parser.add_argument("--threads", type=int, default=256, help="waitress threads, same for all three")
     parser.add_argument("--serve", choices=["bare", "sqlite"], help=argparse.SUPPRESS)
@@ -298,16 +315,25 @@ def main(argv=None):
     if opts.serve:
         return serve_reference(opts.serve, opts.port, opts.threads, opts.db)
 
-    print(f"{opts.clients} clients, {opts.seconds:g} s each, waitress threads={opts.threads}, "
+    print(f"{opts.clients} clients, {opts.rounds} x {opts.seconds:g} s each, waitress threads={opts.threads}, "
           f"{opts.polls} long polls on chatkit, {os.cpu_count()} CPUs, Python {sys.version.split()[0]}")
     with tempfile.TemporaryDirectory(prefix="chatkit-bench-") as tmp:
-        rows = {kind: measure(kind, opts, Path(tmp)) for kind in ("bare", "sqlite", "chatkit")}
+        targets = [Target(kind, opts, Path(tmp)) for kind in ("bare", "sqlite", "chatkit")]
+        try:
+            for _ in range(opts.rounds):  # interleaved, so background load hits all three alike
+                for target in targets:
+                    target.run(opts.seconds)
+            rows = {t.kind: t.summary() for t in targets}
+        finally:
+            for target in targets:
+                target.close()
     print(f"{'server':<9}{'msg/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}")
     for row in rows.values():
         print(f"{row['kind']:<9}{row['rate']:>9.0f}{row['p50']:>9.1f}{row['p99']:>9.1f}{row['errors']:>8}")
     ck = rows["chatkit"]
-    print(f"long polls waiting at the end: {ck['polls_waiting']} of {opts.polls} "
+    print(f"long polls waiting on chatkit at the end: {ck['polls_waiting']} of {opts.polls} "
           f"({ck['polls_failed']} failed)")
+    print(f"load average during the run: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     print(f"chatkit / bare   = {ck['rate'] / rows['bare']['rate']:.2f}  (target >= 0.5)")
     print(f"chatkit / sqlite = {ck['rate'] / rows['sqlite']['rate']:.2f}  (target >= 0.7)")
     print(f"chatkit p99      = {ck['p99']:.1f} ms  (target < 100 ms)")
