@@ -13,12 +13,25 @@ from __future__ import annotations
 from .. import timefmt
 
 
+def _read(db, sql: str, params: dict) -> list[tuple]:
+    """Rows of a read-only statement, without starting a write transaction.
+
+    `db.select` would do, but it builds a new row class on every call (cyclic
+    garbage for the collector on the busiest path); Pony's own helper beneath
+    it returns the plain cursor. Falls back to `db.select` if that ever moves.
+    """
+    exec_raw = getattr(db, "_exec_raw_sql", None)
+    if exec_raw is None:  # pragma: no cover - a future Pony
+        return [tuple(r) for r in db.select(sql, {}, params)]
+    return exec_raw(sql, {}, params, frame_depth=0).fetchall()
+
+
 def session_by_token_hash(db, digest: str):
     """(session id, user id, username, expires_at, revoked_at, last_seen_at) or None."""
-    rows = db.select(
-        'SELECT s.id, s."user", u.username, s.expires_at, s.revoked_at, s.last_seen_at'
+    rows = _read(
+        db, 'SELECT s.id, s."user", u.username, s.expires_at, s.revoked_at, s.last_seen_at'
         ' FROM sessions s JOIN users u ON u.id = s."user" WHERE s.token_hash = $digest',
-        {}, {"digest": digest})
+        {"digest": digest})
     if not rows:
         return None
     sid, uid, name, expires, revoked, seen = rows[0]
