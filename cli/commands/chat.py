@@ -151,7 +151,9 @@ def _goodbye(ctx, session) -> None:
     except ChatkitError:
         return
     if waiting:
-        sys.stderr.write(f"{plural(len(waiting), 'message')} wait in the outbox; chatkit sync sends them.\n")
+        n = len(waiting)
+        sys.stderr.write(f"{plural(n, 'message')} {'waits' if n == 1 else 'wait'} in the outbox "
+                         "(see chatkit outbox).\n")
 
 
 def _status_line(kind: str, exc) -> str:
