@@ -18,8 +18,6 @@ process  the whole `chatkit send` process against `python -c "import httpx;
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import socket
 import sqlite3
 import statistics
