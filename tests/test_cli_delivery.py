@@ -326,6 +326,7 @@ def test_outbox_lists_shapes_and_a_table(alice, relay):
     table = run(alice, "outbox")
     assert table.exit_code == 0
     assert entries[0]["id"][:8] in table.stdout and "connection refused" in table.stdout
+    assert " now " in table.stdout  # the untried one is due at once
 
 
 def test_outbox_retry_tries_refused_ones_and_one_never_blocks_the_others(alice, bob, relay, tmp_path):

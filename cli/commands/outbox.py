@@ -25,7 +25,7 @@ def outbox(
     from chatkit.client.outbox import list_outbox
     from chatkit.client.shapes import outbox_shape
 
-    from ..output import humanize, preview, print_json, table
+    from ..output import preview, print_json, table
 
     session = session_of(ctx)
     entries = list_outbox(config.client_db_path(data_dir_of(ctx)), session.username)
@@ -34,10 +34,23 @@ def outbox(
     if not entries:
         return say("The outbox is empty: everything you wrote has been delivered.")
     tz = config.local_zone()
-    rows = [[e["uuid"][:8], e["recipient"], e["state"], str(e["attempts"]),
-             "" if e["state"] == "failed" else humanize(e["next_attempt_at"], tz),
+    rows = [[e["uuid"][:8], e["recipient"], e["state"], str(e["attempts"]), _next_try(e, tz),
              e["last_error"] or "", preview(e["body"], 40)] for e in entries]
     table(["id", "to", "state", "tries", "next try", "last error", "message"], rows)
+
+
+def _next_try(entry: dict, tz) -> str:
+    """When `sync --watch` or `chat` will try again; `sync` and `outbox retry` try at once."""
+    from chatkit.timefmt import from_db, utcnow
+
+    from ..output import humanize
+
+    if entry["state"] == "failed":
+        return "on outbox retry"
+    when = from_db(entry["next_attempt_at"])
+    if when is None or when <= utcnow():
+        return "now"
+    return humanize(when, tz)
 
 
 @outbox_app.command()
