@@ -191,6 +191,32 @@ def measure(path: Path, label: str, sort: str, repeat: int) -> dict:
     return times
 
 
+def startup(path: Path, repeat: int) -> dict:
+    """Whole processes: `chatkit search WORD --json` vs python with typer, rich and sqlite3 only."""
+    import os
+    import subprocess
+    import sys
+    import tempfile
+
+    from chatkit.client.session import save_session
+
+    with tempfile.TemporaryDirectory() as tmp:
+        data = Path(tmp)
+        (data / "client.db").symlink_to(path)
+        save_session(data, "http://127.0.0.1:9", generate.ACCOUNT, "bench")
+        env = dict(os.environ, CHATKIT_DATA_DIR=str(data))
+        sql = raw_sql("rank", None).replace("?", "'{}'").format('"zeppelinfahrt"'.replace("'", "''"), generate.ACCOUNT)
+        commands = {
+            "chatkit": [sys.executable, "-m", "chatkit_cli", "search", "zeppelinfahrt", "--json"],
+            "floor": [sys.executable, "-c", "import json, sqlite3, typer, rich; "
+                      f"print(json.dumps(sqlite3.connect({str(data / 'client.db')!r}).execute({sql!r}).fetchall()))"],
+        }
+        for args in commands.values():
+            subprocess.run(args, env=env, capture_output=True, check=True)
+        return interleaved({name: (lambda a=args: subprocess.run(a, env=env, capture_output=True, check=True))
+                            for name, args in commands.items()}, repeat)
+
+
 def main(argv=None) -> None:
     import json
     import subprocess
@@ -230,6 +256,10 @@ def main(argv=None) -> None:
             print(f"{label:<18} {sort:<5} {t['hits']:>7,} {t['lib']:>9.2f} {t['raw']:>9.2f} {ratio:>5.2f}x "
                   f"{t['like']:>9.1f} {t['like'] / t['lib']:>7.1f}x", flush=True)
     print(f"\nworst ratio chatkit/raw: {worst:.2f}x (target <= 1.5x)")
+    t = startup(path, args.repeat)
+    print(f"start-up, whole process: `chatkit search zeppelinfahrt --json` {t['chatkit']:.0f} ms; "
+          f"python -c 'import typer, rich, sqlite3; <raw query>' {t['floor']:.0f} ms; "
+          f"{t['chatkit'] / t['floor']:.2f}x")
 
     print(f"\nquery plans for `zeppelinfahrt with:{big}` (a rare word on the biggest peer):")
     found = plans(path, "zeppelinfahrt", big)

@@ -16,10 +16,13 @@ QUERY_HELP = (
 )
 
 
-@app.command(context_settings={"ignore_unknown_options": True, "help_option_names": ["--help"]})
+# The words after the first arrive in ctx.args (no list coercion, which would import Pydantic),
+# and `-word` is taken as a word, not an unknown option.
+@app.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True,
+                               "help_option_names": ["--help"]})
 def search(
     ctx: typer.Context,
-    query: list[str] = typer.Argument(..., metavar="QUERY", help=QUERY_HELP, show_default=False),
+    query: str = typer.Argument(None, metavar="QUERY...", help=QUERY_HELP, show_default=False),
     with_peer: str = typer.Option(None, "--with", metavar="PEER", help="Only the conversation with PEER."),
     limit: int = typer.Option(20, "--limit", "-n", min=1, max=1000, help="At most this many results."),
     sort: str = typer.Option("rank", "--sort", metavar="rank|date", help="Best match first, or newest first."),
@@ -36,13 +39,14 @@ def search(
     from chatkit.errors import UsageError
     from chatkit.search import search_messages
 
-    for word in query:  # `-word` is query syntax, but a mistyped `--option` is not a search
+    words = [w for w in (query, *ctx.args) if w is not None]
+    for word in words:  # `-word` is query syntax, but a mistyped `--option` is not a search
         if word.startswith("--") and len(word) > 2 and " " not in word:
             raise UsageError(f"No such option: {word}. See 'chatkit search --help'.")
     zone = local_zone(tz)
     data_dir = data_dir_of(ctx)
     account = current_account(data_dir).username
-    hits = search_messages(client_db_path(data_dir), " ".join(query), account,
+    hits = search_messages(client_db_path(data_dir), " ".join(words), account,
                            with_peer=with_peer, limit=limit, sort=sort, tz=tz)
     if as_json:
         from ..output import print_json
