@@ -1,6 +1,8 @@
 """The notebooks run top to bottom on the demo data (nbclient, ipykernel over IPC) and draw their figures."""
 
 import json
+import os
+import tempfile
 from pathlib import Path
 
 import nbformat
@@ -18,19 +20,21 @@ EXPECTED = {
 }
 
 
-def execute(path: Path, workdir: Path):
+def execute(path: Path):
     notebook = nbformat.read(path, as_version=4)
-    manager = KernelManager(kernel_name="python3", transport="ipc", ip=str(workdir / "kernel-ipc"))
-    NotebookClient(notebook, km=manager, timeout=180, allow_errors=False,
-                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    # IPC sockets live at "<ip>-<port>": a short folder keeps them under the 107-byte limit
+    with tempfile.TemporaryDirectory(prefix="nb-") as sockets:
+        manager = KernelManager(kernel_name="python3", transport="ipc", ip=os.path.join(sockets, "k"))
+        NotebookClient(notebook, km=manager, timeout=180, allow_errors=False,
+                       resources={"metadata": {"path": str(path.parent)}}).execute()
     return notebook
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
-def test_notebook_runs_on_the_demo_data(name, demo_dir, tmp_path, monkeypatch):
+def test_notebook_runs_on_the_demo_data(name, demo_dir, monkeypatch):
     monkeypatch.setenv("CHATKIT_DATA_DIR", str(demo_dir))
     monkeypatch.setenv("CHATKIT_TZ", DEMO_TZ)
-    notebook = execute(NOTEBOOKS / name, tmp_path)  # raises CellExecutionError on any failing cell
+    notebook = execute(NOTEBOOKS / name)  # raises CellExecutionError on any failing cell
     outputs = [out for cell in notebook.cells if cell.cell_type == "code" for out in cell.outputs]
     assert not [out for out in outputs if out.output_type == "error"]
     figures, words = EXPECTED[name]
