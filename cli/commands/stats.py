@@ -16,7 +16,7 @@ from ..main import app, data_dir_of
 def stats(
     ctx: typer.Context,
     by: str = typer.Option("day", "--by", metavar="day|hour|peer",
-                           help="Count per local day, per weekday and hour, or per partner [default: day]."),
+                           help="Count per local day, per weekday and hour, or per partner."),
     since: str = typer.Option(None, "--since", metavar="DATE", help="Only from this local day (YYYY-MM-DD) on."),
     plot: str = typer.Option(None, "--plot", metavar="FILE.png",
                              help="Also draw a PNG: bars per day with a 7-day mean, a weekday x hour "
@@ -26,7 +26,13 @@ def stats(
                                 help="Whose archive [default: the logged-in account]."),
     json: bool = typer.Option(False, "--json", help="Print a JSON array (one object per row) instead of a table."),
 ):
-    """Message statistics: per day, per weekday and hour, or per partner (pandas)."""
+    """Message statistics: per day, per weekday and hour, or per partner (pandas).
+
+    With --json, one object per row: --by day {date, sent, received, total}
+    (quiet days included); --by hour {weekday, hour, messages} for all 168
+    cells; --by peer {peer, messages, sent, received, share, first_contact,
+    last_contact, median_reply_seconds, their_median_reply_seconds}.
+    """
     from chatkit import analytics, config
     from chatkit.client.session import current_account
 
