@@ -9,8 +9,9 @@ as they would on a network. Time comes from the simulated clock.
 
 Everything is built in a scratch folder (in RAM when /dev/shm exists, where
 thousands of synchronous commits cost no disk flushes) and copied into the
-data dir only at the end with SQLite's backup API: an interrupted demo
-leaves the data dir as it was.
+data dir only at the end with SQLite's backup API, both copies complete
+before either is renamed into place: an interrupted demo leaves the data dir
+as it was.
 """
 
 from __future__ import annotations
@@ -98,11 +99,16 @@ def build_demo(data_dir, *, seed: int = 1, days: int = 60, people: int = 6, mess
                 world.read_and_rest()
             finally:
                 world.close()
+        pairs = [(scratch / "server.db", data_dir / "server.db"),
+                 (scratch / ACCOUNT / "client.db", data_dir / "client.db")]
         try:
             data_dir.mkdir(parents=True, exist_ok=True)
-            _install(scratch / "server.db", data_dir / "server.db")
-            _install(scratch / ACCOUNT / "client.db", data_dir / "client.db")
+            partials = [_copy_beside(source, target) for source, target in pairs]
+            for partial, (_, target) in zip(partials, pairs):
+                _replace(partial, target)
         except (OSError, sqlite3.Error) as exc:
+            for _, target in pairs:
+                _partial(target).unlink(missing_ok=True)
             raise StoreError(f"Cannot write the demo into {data_dir}: {exc}.") from None
         from ..client.session import save_session
 
@@ -409,9 +415,13 @@ def _fast_tmp() -> str | None:
     return shm if os.path.isdir(shm) and os.access(shm, os.W_OK) else None
 
 
-def _install(source: Path, target: Path) -> None:
-    """Copy a finished database next to `target` with the backup API, then rename it into place."""
-    partial = target.with_name(target.name + ".demo-partial")
+def _partial(target: Path) -> Path:
+    return target.with_name(target.name + ".demo-partial")
+
+
+def _copy_beside(source: Path, target: Path) -> Path:
+    """A complete copy of a finished database next to `target`, made with the backup API."""
+    partial = _partial(target)
     partial.unlink(missing_ok=True)
     src = sqlite3.connect(source)
     dst = sqlite3.connect(partial)
@@ -421,6 +431,11 @@ def _install(source: Path, target: Path) -> None:
     finally:
         dst.close()
         src.close()
+    return partial
+
+
+def _replace(partial: Path, target: Path) -> None:
+    """Rename the copy over `target`; the old file's WAL and index must not outlive it."""
     for suffix in ("-wal", "-shm"):
         Path(str(target) + suffix).unlink(missing_ok=True)
     os.replace(partial, target)
