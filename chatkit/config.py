@@ -49,9 +49,31 @@ def local_zone(explicit: str | None = None):
 
     name = tz_name(explicit)
     if not name:
-        return datetime.now().astimezone().tzinfo
+        return system_zone() or datetime.now().astimezone().tzinfo
     name = name.lstrip(":")
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, IsADirectoryError, OSError):
         raise UsageError(f"Unknown time zone {name!r}; use a name like Europe/Berlin or UTC.")
+
+
+def system_zone():
+    """The system's named zone (so DST is right), or None if it has no name.
+
+    `datetime.now().astimezone().tzinfo` is a fixed offset: it would put every
+    winter message an hour off in summer. /etc/localtime names the zone.
+    """
+    import os
+    from zoneinfo import ZoneInfo
+
+    link = os.path.realpath("/etc/localtime")
+    if "zoneinfo/" in link:
+        try:
+            return ZoneInfo(link.split("zoneinfo/", 1)[1])
+        except (ValueError, OSError):
+            return None
+    try:
+        with open("/etc/timezone", encoding="utf-8") as handle:
+            return ZoneInfo(handle.read().strip())
+    except (OSError, ValueError):
+        return None
