@@ -23,7 +23,11 @@ $(VENV)/.dev-installed: pyproject.toml | $(BIN)/python
 	@touch $@ $(VENV)/.installed
 
 demo: $(VENV)/.installed
-	$(BIN)/chatkit demo --force
+	@if [ -e data/client.db ] || [ -e data/server.db ]; then \
+		echo "data/ already holds an archive: browsing it (rebuild with: $(BIN)/chatkit demo --force)"; \
+	else \
+		$(BIN)/chatkit demo; \
+	fi
 	$(BIN)/chatkit browse
 
 test: $(VENV)/.dev-installed
