@@ -44,3 +44,18 @@ def test_a_burst_of_logins_leaves_the_server_small(live_server):
     after = rss_mib(live_server.proc.pid)
     # each hash needs ~19 MiB while it runs; kept buffers would be ~19 MiB per arena used
     assert after - before < 64, f"RSS grew from {before:.0f} to {after:.0f} MiB after {LOGINS} logins"
+
+
+def test_each_server_connection_has_a_small_page_cache(tmp_path):
+    """Regression: up to 256 waitress threads each keep a connection; at SQLite's default
+    2 MiB cache per connection the soak's RSS kept climbing while server.db grew."""
+    from pony.orm import db_session
+
+    from chatkit.server.store import open_server_store
+
+    store = open_server_store(tmp_path / "server.db")
+    try:
+        with db_session:
+            assert store.db.execute("PRAGMA cache_size").fetchone() == (-512,)
+    finally:
+        store.close()
