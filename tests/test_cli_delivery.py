@@ -464,3 +464,12 @@ def test_outbox_listing_does_not_import_the_heavy_libraries(alice, relay):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
+
+
+def test_send_takes_every_word_even_ones_that_look_like_options(alice, bob, relay):
+    result = run(alice, "send", "bob", "-1", "for", "that,", "--really")
+    assert result.exit_code == 0, result.output
+    assert [m["body"] for m in history(alice, "bob")] == ["-1 for that, --really"]
+    missing = run(alice, "send", "bob")
+    assert missing.exit_code == 2
+    assert one_line_error(missing) == "Error: Missing argument 'TEXT...'. See 'chatkit send --help'."

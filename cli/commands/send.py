@@ -8,11 +8,13 @@ from ..main import app
 from .connected import check_body, check_username, plural, say, session_of, store_of
 
 
-@app.command()
+# The words after the first arrive in ctx.args: a list[str] argument would make typer import
+# Pydantic (~0.2 s a process), and a word like "-1" is message text, not an unknown option.
+@app.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
 def send(
     ctx: typer.Context,
     peer: str = typer.Argument(..., metavar="PEER", help="Who gets the message."),
-    text: list[str] = typer.Argument(..., metavar="TEXT...", help="The message (words are joined by spaces)."),
+    text: str = typer.Argument(..., metavar="TEXT...", help="The message (words are joined by spaces)."),
 ):
     """Send a message: stored first, then delivered (exit 75: kept in the outbox for a retry)."""
     from chatkit.client.outbox import record_outgoing
@@ -20,7 +22,7 @@ def send(
     from chatkit.client.transport import connect
 
     check_username(peer, "recipient")
-    body = check_body(" ".join(text))
+    body = check_body(" ".join([text, *ctx.args]))
     session = session_of(ctx)
     store = store_of(ctx)
     try:
