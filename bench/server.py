@@ -94,6 +94,15 @@ def serve_reference(kind, port, threads, db_path):
 
 # --- load generation -------------------------------------------------------------
 
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (Linux /proc; NaN elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return float("nan")
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -133,14 +142,14 @@ def login(url, name):
 
 
 def run_senders(url, headers_list, seconds, warmup=1.0):
-    """Each client sends back to back; returns (messages/s, latencies in ms, errors)."""
-    results, errors = [], []
+    """Each client sends back to back; returns (messages/s, latencies in ms, errors, total sent)."""
+    results, errors, totals = [], [], []
     begin = time.monotonic() + warmup
     end = begin + seconds
     body = "x" * 100
 
     def client(headers):
-        mine = []
+        mine, sent = [], 0
         with httpx.Client(base_url=url, headers=headers, timeout=30) as http:
             while True:
                 t0 = time.monotonic()
@@ -149,17 +158,19 @@ def run_senders(url, headers_list, seconds, warmup=1.0):
                 r = http.post("/api/messages", json={"id": str(uuid.uuid4()), "to": "bob", "body": body,
                                                      "sent_at": REPLY_TIME})
                 t1 = time.monotonic()
+                sent += 1
                 if r.status_code != 201:
                     errors.append(r.status_code)
                 if t0 >= begin:
                     mine.append((t1 - t0) * 1000)
         results.append(mine)
+        totals.append(sent)
 
     threads = [threading.Thread(target=client, args=(h,)) for h in headers_list]
     [t.start() for t in threads]
     [t.join() for t in threads]
     latencies = sorted(x for mine in results for x in mine)
-    return len(latencies) / seconds, latencies, errors
+    return len(latencies) / seconds, latencies, errors, sum(totals)
 
 
 class LongPolls:
@@ -268,10 +279,13 @@ class Target:
                 self.polls = PollHolder(self.url, waiters, data)
         else:
             self.headers = [{} for _ in range(opts.clients)]
-        self.rates, self.latencies, self.errors = [], [], 0
+        self.rates, self.latencies, self.errors, self.cpu_ms = [], [], 0, []
 
     def run(self, seconds):
-        rate, lat, errors = run_senders(self.url, self.headers, seconds)
+        cpu_before = process_cpu_seconds(self.proc.pid)
+        rate, lat, errors, sent = run_senders(self.url, self.headers, seconds, warmup=0.5)
+        if sent:  # server CPU per message: steadier than msg/s when the machine is shared
+            self.cpu_ms.append((process_cpu_seconds(self.proc.pid) - cpu_before) * 1000 / sent)
         self.rates.append(rate)
         self.latencies += lat
         self.errors += len(errors)
@@ -281,6 +295,7 @@ class Target:
         waiting, failed = self.polls.status() if self.polls else (0, 0)
         return {"kind": self.kind, "rate": statistics.median(self.rates), "p50": percentile(lat, 50),
                 "p99": percentile(lat, 99), "errors": self.errors, "polls_waiting": waiting,
+                "cpu_ms": statistics.median(self.cpu_ms) if self.cpu_ms else float("nan"),
                 "polls_failed": failed}
 
     def close(self):
@@ -327,9 +342,10 @@ def main(argv=None):
         finally:
             for target in targets:
                 target.close()
-    print(f"{'server':<9}{'msg/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}")
+    print(f"{'server':<9}{'msg/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'CPU ms/msg':>12}{'errors':>8}")
     for row in rows.values():
-        print(f"{row['kind']:<9}{row['rate']:>9.0f}{row['p50']:>9.1f}{row['p99']:>9.1f}{row['errors']:>8}")
+        print(f"{row['kind']:<9}{row['rate']:>9.0f}{row['p50']:>9.1f}{row['p99']:>9.1f}"
+              f"{row['cpu_ms']:>12.2f}{row['errors']:>8}")
     ck = rows["chatkit"]
     print(f"long polls waiting on chatkit at the end: {ck['polls_waiting']} of {opts.polls} "
           f"({ck['polls_failed']} failed)")
@@ -337,6 +353,8 @@ def main(argv=None):
     print(f"chatkit / bare   = {ck['rate'] / rows['bare']['rate']:.2f}  (target >= 0.5)")
     print(f"chatkit / sqlite = {ck['rate'] / rows['sqlite']['rate']:.2f}  (target >= 0.7)")
     print(f"chatkit p99      = {ck['p99']:.1f} ms  (target < 100 ms)")
+    print(f"server CPU per message: chatkit / bare = {ck['cpu_ms'] / rows['bare']['cpu_ms']:.2f}, "
+          f"chatkit / sqlite = {ck['cpu_ms'] / rows['sqlite']['cpu_ms']:.2f}")
 
 
 if __name__ == "__main__":
