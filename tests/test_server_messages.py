@@ -238,3 +238,23 @@ def test_concurrent_sends_all_stored_once(app, people):
     assert sorted(replies) == [(201, 200)] * 40
     got = fetch(app.test_client(), people["bob"]).get_json()["messages"]
     assert sorted(m["body"] for m in got) == sorted(m["body"] for m in sent)
+
+
+def test_one_account_cannot_hold_every_poll_slot(tmp_path):
+    from chatkit.server import create_app
+    from chatkit.server.passwords import FAST_PARAMS
+    app = create_app({"DATABASE": str(tmp_path / "s.db"), "ARGON2": FAST_PARAMS, "POLLS_PER_USER": 2})
+    try:
+        bob, carol = bearer(login(app.test_client(), "bob")), bearer(login(app.test_client(), "carol"))
+        threads = [threading.Thread(target=lambda: app.test_client().get("/api/messages?wait=2", headers=bob))
+                   for _ in range(2)]
+        [t.start() for t in threads]
+        time.sleep(0.4)
+        third = app.test_client().get("/api/messages?wait=2", headers=bob)
+        assert third.status_code == 503 and third.get_json()["error"]["code"] == "busy"
+        start = time.monotonic()
+        assert app.test_client().get("/api/messages?wait=1", headers=carol).status_code == 200
+        assert time.monotonic() - start >= 0.9  # carol still gets a real long poll
+        [t.join(5) for t in threads]
+    finally:
+        app.extensions["chatkit"].close()

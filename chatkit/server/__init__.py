@@ -8,6 +8,7 @@ Configuration keys (all optional):
 - ARGON2: argon2 parameters (tests pass passwords.FAST_PARAMS)
 - LOGIN_LIMITS: (per_user, per_addr) failures allowed per 15 minutes
 - POLL_SLOTS: how many long polls may wait at once (the rest get 503 busy)
+- POLLS_PER_USER: how many of those one account may hold (default 8)
 - POLL_RECHECK: seconds between database checks for other processes' sends
 """
 
@@ -37,6 +38,7 @@ def create_app(config: dict | None = None) -> Flask:
         ARGON2=None,
         LOGIN_LIMITS=(5, 50),
         POLL_SLOTS=224,
+        POLLS_PER_USER=8,
         POLL_RECHECK=0.5,
     )
     app.config.update(config or {})
@@ -52,7 +54,8 @@ def create_app(config: dict | None = None) -> Flask:
         passwords=Passwords(app.config["ARGON2"]),
         committer=committer,
         waiters=waiters,
-        relay=Relay(store, committer, waiters, poll_slots=app.config["POLL_SLOTS"]),
+        relay=Relay(store, committer, waiters, poll_slots=app.config["POLL_SLOTS"],
+                    polls_per_user=app.config["POLLS_PER_USER"]),
         limits=Limits(per_user=per_user, per_addr=per_addr),
     )
     register_error_handlers(app)

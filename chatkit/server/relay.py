@@ -41,9 +41,10 @@ class Outgoing:
 class Relay:
     """Sending, fetching and acknowledging messages for one store."""
 
-    def __init__(self, store, committer, waiters, poll_slots: int = 224):
+    def __init__(self, store, committer, waiters, poll_slots: int = 224, polls_per_user: int = 8):
         self.store, self.committer, self.waiters = store, committer, waiters
         self.poll_slots = threading.BoundedSemaphore(max(1, poll_slots))
+        self.polls_per_user = polls_per_user  # so one account cannot hold every slot
         self._users: dict[str, tuple[int, str]] = {}  # accounts are never renamed or removed
 
     def recipient(self, name: str) -> tuple[int, str]:
@@ -86,6 +87,9 @@ class Relay:
                 if rows or remaining <= 0 or self.waiters.closed:
                     break
                 if not holding:
+                    if self.waiters.waiting(caller.user_id) >= self.polls_per_user:
+                        raise ServiceUnavailable("This account already has the most long polls "
+                                                 "allowed waiting.", retry_after=2, code="busy")
                     if not self.poll_slots.acquire(blocking=False):
                         raise ServiceUnavailable("Too many people are waiting for messages right now.",
                                                  retry_after=2, code="busy")

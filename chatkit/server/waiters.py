@@ -60,6 +60,12 @@ class Waiters:
             finally:
                 slot.waiting -= 1
 
+    def waiting(self, user_id) -> int:
+        """How many polls of `user_id` are waiting right now."""
+        slot = self._slot(user_id)
+        with slot.cond:
+            return slot.waiting
+
     def notify(self, user_id) -> None:
         slot = self._slot(user_id)
         with slot.cond:
