@@ -28,7 +28,7 @@ def waiting(isolated_data_dir):
 def drop(data_dir, ident):
     env = dict(os.environ, NO_COLOR="1", TERM="dumb")
     return pexpect.spawn(sys.executable, ["-m", "chatkit_cli", "--data-dir", str(data_dir), "outbox", "drop", ident],
-                         env=env, encoding="utf-8", timeout=20)
+                         env=env, encoding="utf-8", timeout=60)
 
 
 def outbox_count(data_dir):

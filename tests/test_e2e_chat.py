@@ -13,7 +13,7 @@ from e2e_support import ck_ok, session_for
 
 pytestmark = pytest.mark.slow
 
-TIMEOUT = 30
+TIMEOUT = 60  # generous: only a failing test waits this long, and CI machines may be busy
 
 
 def chat(data_dir, peer):
