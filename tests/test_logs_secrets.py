@@ -22,6 +22,7 @@ import subprocess
 import sys
 import threading
 import uuid
+from datetime import datetime, timezone
 
 import httpx
 import pytest
@@ -61,17 +62,24 @@ def test_a_realistic_session_leaves_no_secret_in_a_debug_log(live_server_factory
     tokens.append(token_of(bob))
     cli(alice, "login", "alice", "--server", url, "--password-stdin", input=ALICE_PW + "\n")  # again
     tokens.append(token_of(alice))
-    for _ in range(6):  # the sixth is throttled
-        failed = cli(tmp_path / "mallory", "login", "bob", "--server", url, "--password-stdin",
-                     input=WRONG_PW + "\n", check=False)
-        assert failed.returncode == 3
+    for n in range(6):  # the sixth is throttled; two through the CLI, the rest as any client would
+        if n < 2:
+            failed = cli(tmp_path / "mallory", "login", "bob", "--server", url, "--password-stdin",
+                         input=WRONG_PW + "\n", check=False)
+            assert failed.returncode == 3
+        else:
+            reply = httpx.post(url + "/api/login", json={"username": "bob", "password": WRONG_PW})
+            assert reply.status_code == (429 if n == 5 else 401)
 
     # bob waits in a long poll while alice writes
     poll = threading.Thread(target=lambda: httpx.get(url + "/api/messages?after=0&wait=3", timeout=30,
                                                      headers={"Authorization": f"Bearer {tokens[1]}"}))
     poll.start()
-    for body in BODIES:
+    for body in BODIES[:2]:
         cli(alice, "send", "bob", body)
+    assert httpx.post(url + "/api/messages", headers={"Authorization": f"Bearer {tokens[2]}"}, json={
+        "id": str(uuid.uuid4()), "to": "bob", "body": BODIES[2],
+        "sent_at": datetime.now(timezone.utc).isoformat()}).status_code == 201
     assert cli(alice, "send", "nobody-here", "a body for nobody", check=False).returncode == 4
     poll.join(30)
     cli(bob, "sync")
