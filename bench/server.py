@@ -6,6 +6,7 @@ settings as `chatkit server`:
 
   bare    Flask returning the same JSON reply, no database
   sqlite  Flask doing one raw sqlite3 INSERT + COMMIT per request, same PRAGMAs
+          (writers queue on a Python lock, as any one-process app would)
   chatkit `chatkit server` (auth, validation, Pony, group commit), while 200
           long polls (default) wait on it from other accounts
 
@@ -44,6 +45,7 @@ def reference_app(kind: str, db_path: str):
 
     app = Flask("bench")
     local = threading.local()
+    write_lock = threading.Lock()
     counter = iter(range(1, 1 << 62))
 
     def connection():
@@ -66,11 +68,12 @@ def reference_app(kind: str, db_path: str):
         msg = request.get_json()
         if kind == "sqlite":
             conn = connection()
-            conn.execute("BEGIN IMMEDIATE")
-            seq = conn.execute(
-                "INSERT INTO messages (uuid, sender, recipient, sent_at, received_at, body)"
-                " VALUES (?, 1, 2, ?, ?, ?)", (msg["id"], msg["sent_at"], REPLY_TIME, msg["body"])).lastrowid
-            conn.execute("COMMIT")
+            with write_lock:  # queue writers in Python, not in SQLite's sleeping busy handler
+                conn.execute("BEGIN IMMEDIATE")
+                seq = conn.execute(
+                    "INSERT INTO messages (uuid, sender, recipient, sent_at, received_at, body)"
+                    " VALUES (?, 1, 2, ?, ?, ?)", (msg["id"], msg["sent_at"], REPLY_TIME, msg["body"])).lastrowid
+                conn.execute("COMMIT")
         else:
             seq = next(counter)
         return jsonify({"id": msg["id"], "seq": seq, "received_at": REPLY_TIME}), 201
