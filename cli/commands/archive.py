@@ -12,7 +12,7 @@ import typer
 from ..main import app, data_dir_of
 from .. import output
 
-JSON_HELP = "Print a JSON array of DESIGN.md's shapes instead of a table."
+JSON_HELP = "Print a JSON array instead of a table (times in ISO 8601 UTC, ending in Z)."
 
 
 def _open(ctx: typer.Context):
