@@ -56,6 +56,6 @@ def test_each_server_connection_has_a_small_page_cache(tmp_path):
     store = open_server_store(tmp_path / "server.db")
     try:
         with db_session:
-            assert store.db.execute("PRAGMA cache_size").fetchone() == (-512,)
+            assert store.db.execute("PRAGMA cache_size").fetchone() == (-128,)  # KiB: 32 MiB for 256 threads
     finally:
         store.close()

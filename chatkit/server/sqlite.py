@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlite3
 
 BUSY_TIMEOUT_MS = 5000
-CACHE_KIB = 512  # page cache per connection
+CACHE_KIB = 128  # page cache per connection
 
 
 
@@ -24,7 +24,8 @@ def pragmas() -> list[str]:
         "PRAGMA foreign_keys = ON",
         # Every waitress thread keeps its own connection (up to 256): at SQLite's default
         # 2 MiB page cache each, RSS kept climbing for as long as server.db grew
-        # (bench.load --soak). The OS caches the file anyway; 512 KiB each bounds it.
+        # (bench.load --soak). The OS caches the file anyway; 128 KiB each bounds all
+        # of them at 32 MiB.
         f"PRAGMA cache_size = {-CACHE_KIB}",
     ]
 
