@@ -178,7 +178,7 @@ def small(path, **kwargs):
 
 
 def content(path):
-    server = rows(path / "server.db", "SELECT uuid, s.username, r.username, sent_at, received_at, digest "
+    server = rows(path / "server.db", "SELECT uuid, s.username, r.username, sent_at, received_at, delivered_at "
                                       "FROM messages m JOIN users s ON s.id = m.sender "
                                       "JOIN users r ON r.id = m.recipient ORDER BY seq")
     client = rows(path / "client.db", "SELECT uuid, peer, direction, body, sent_at, received_at, status "

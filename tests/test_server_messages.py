@@ -209,11 +209,11 @@ def test_one_batch_with_repeats_and_conflicts(app, people):
     same = Outgoing(id=str(uuid.uuid4()), to="bob", body="one", sent_at=when)
     other = Outgoing(id=same.id, to="bob", body="two", sent_at=when)
     fresh = Outgoing(id=str(uuid.uuid4()), to="carol", body="three", sent_at=when)
-    jobs = [(srv.store, ids["alice"], ids["bob"], same, same.digest(ids["bob"])),
-            (srv.store, ids["alice"], ids["bob"], same, same.digest(ids["bob"])),
-            (srv.store, ids["alice"], ids["bob"], other, other.digest(ids["bob"])),
-            (srv.store, ids["carol"], ids["bob"], same, same.digest(ids["bob"])),  # another sender
-            (srv.store, ids["alice"], ids["carol"], fresh, fresh.digest(ids["carol"]))]
+    jobs = [(srv.store, ids["alice"], ids["bob"], same, same.digest(ids["bob"], srv.relay.key)),
+            (srv.store, ids["alice"], ids["bob"], same, same.digest(ids["bob"], srv.relay.key)),
+            (srv.store, ids["alice"], ids["bob"], other, other.digest(ids["bob"], srv.relay.key)),
+            (srv.store, ids["carol"], ids["bob"], same, same.digest(ids["bob"], srv.relay.key)),  # another sender
+            (srv.store, ids["alice"], ids["carol"], fresh, fresh.digest(ids["carol"], srv.relay.key))]
     results = srv.store.run(relay._store_messages, srv.store, jobs, write=True)
     (first, created1), (again, created2), conflict, (by_carol, created4), (third, created5) = results
     assert created1 and not created2 and again == first

@@ -85,3 +85,31 @@ def test_log_has_one_line_per_event_and_no_secret(client, caplog):
     for secret in (PASSWORD, "wrong-password-x", alice, bob, body, "argon2",
                    hashlib.sha256(alice.encode()).hexdigest()):
         assert secret not in text
+
+
+def test_digest_of_a_delivered_message_cannot_confirm_a_guessed_body(app, client, tmp_path):
+    """messages.digest is keyed by server.key, which lives outside server.db (mode 0600)."""
+    import hashlib
+    import os
+    import sqlite3
+    import stat
+    import uuid
+    from pathlib import Path
+
+    def login(name):
+        reply = client.post("/api/login", json={"username": name, "password": "long enough pw"})
+        return {"Authorization": f"Bearer {reply.get_json()['token']}"}
+
+    alice, bob = login("alice"), login("bob")
+    sent_at = "2026-12-04T10:00:00Z"
+    body = "meet me at noon"
+    reply = client.post("/api/messages", headers=alice,
+                        json={"id": str(uuid.uuid4()), "to": "bob", "body": body, "sent_at": sent_at})
+    assert reply.status_code == 201
+    database = Path(app.config["DATABASE"])
+    (digest, recipient) = sqlite3.connect(database).execute("SELECT digest, recipient FROM messages").fetchone()
+    plain = hashlib.sha256(f"{recipient}\x00{'2026-12-04 10:00:00.000000'}\x00{body}".encode()).hexdigest()
+    assert digest != plain
+    key_file = database.parent / "server.key"
+    assert stat.S_IMODE(os.stat(key_file).st_mode) == 0o600
+    assert key_file.read_text().strip() not in database.read_bytes().hex()

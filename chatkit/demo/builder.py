@@ -36,6 +36,7 @@ PASSWORD = "chatkit-demo"
 SERVER = config.DEFAULT_SERVER_URL
 ACCOUNT = "anna"
 FILES = ("server.db", "client.db", "session.json")
+from ..server.secret import KEY_FILE  # noqa: E402  (copied with server.db)
 # How often clients fetch. Only the server's delivered_at shows it, and each fetch costs two
 # requests, so the phones sync every eight hours and a writer catches up after two quiet hours.
 SWEEP = timedelta(hours=8)
@@ -106,6 +107,9 @@ def build_demo(data_dir, *, seed: int = 1, days: int = 60, people: int = 6, mess
             partials = [_copy_beside(source, target) for source, target in pairs]
             for partial, (_, target) in zip(partials, pairs):
                 _replace(partial, target)
+            # The key that the server.db digests were made with goes along with it.
+            shutil.copy2(scratch / KEY_FILE, data_dir / KEY_FILE)
+            os.chmod(data_dir / KEY_FILE, 0o600)
         except (OSError, sqlite3.Error) as exc:
             for _, target in pairs:
                 _partial(target).unlink(missing_ok=True)

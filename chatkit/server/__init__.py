@@ -27,6 +27,7 @@ def create_app(config: dict | None = None) -> Flask:
     from .handlers import register_error_handlers
     from .passwords import Passwords
     from .relay import Relay
+    from .secret import load_or_create_key
     from .store import open_server_store
     from .throttle import Limits
     from .waiters import Waiters
@@ -55,7 +56,8 @@ def create_app(config: dict | None = None) -> Flask:
         committer=committer,
         waiters=waiters,
         relay=Relay(store, committer, waiters, poll_slots=app.config["POLL_SLOTS"],
-                    polls_per_user=app.config["POLLS_PER_USER"]),
+                    polls_per_user=app.config["POLLS_PER_USER"],
+                    key=load_or_create_key(app.config["DATABASE"])),
         limits=Limits(per_user=per_user, per_addr=per_addr),
     )
     register_error_handlers(app)

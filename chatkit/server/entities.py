@@ -4,7 +4,8 @@ Declared inside `define_entities(db)` so each app (and each test) gets its own
 `Database`, bound late. Datetimes are naive UTC (chatkit.timefmt). Two columns
 go beyond the contract, both for correctness: `users.username_key` (the
 lower-cased name, unique, so two spellings cannot make two accounts) and
-`messages.digest` (SHA-256 of recipient, sent_at and body, so a retried send can
+`messages.digest` (HMAC-SHA-256 of recipient, sent_at and body under the key in
+`server.key`, beside server.db, so a retried send can
 be compared with the original even after its body was delivered and erased).
 """
 

@@ -8,7 +8,6 @@ everything up to N: those rows get `delivered_at` and lose their body.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import threading
 import time
@@ -20,6 +19,7 @@ from pony.orm import exists, select
 from .. import timefmt
 from ..errors import Conflict, ServiceUnavailable, UnknownUser
 from . import queries
+from .secret import keyed_digest
 
 log = logging.getLogger("chatkit.server")
 
@@ -33,16 +33,19 @@ class Outgoing:
     body: str
     sent_at: datetime
 
-    def digest(self, recipient_id: int) -> str:
+    def digest(self, recipient_id: int, key: bytes) -> str:
+        """Keyed, so server.db alone cannot confirm a guessed body (chatkit.server.secret)."""
         text = f"{recipient_id}\x00{timefmt.to_db(self.sent_at)}\x00{self.body}"
-        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+        return keyed_digest(key, text)
 
 
 class Relay:
     """Sending, fetching and acknowledging messages for one store."""
 
-    def __init__(self, store, committer, waiters, poll_slots: int = 224, polls_per_user: int = 8):
+    def __init__(self, store, committer, waiters, poll_slots: int = 224, polls_per_user: int = 8,
+                 key: bytes = b""):
         self.store, self.committer, self.waiters = store, committer, waiters
+        self.key = key
         self.poll_slots = threading.BoundedSemaphore(max(1, poll_slots))
         self.polls_per_user = polls_per_user  # so one account cannot hold every slot
         self._users: dict[str, tuple[int, str]] = {}  # accounts are never renamed or removed
@@ -61,7 +64,7 @@ class Relay:
         """Store `msg` from `caller`; return (reply, created)."""
         recipient_id, recipient_name = self.recipient(msg.to)
         reply, created = self.committer.submit(
-            _store_message, self.store, caller.user_id, recipient_id, msg, msg.digest(recipient_id))
+            _store_message, self.store, caller.user_id, recipient_id, msg, msg.digest(recipient_id, self.key))
         if created:
             self.waiters.notify(recipient_id)
             log.info("message relayed %s → %s (%d chars)", caller.username, recipient_name, len(msg.body))
