@@ -104,6 +104,12 @@ def mark_delivered(store, message_id: int, received_at: datetime | None) -> None
             message.outbox.delete()
 
 
+def _count_attempt(entry, error: str, now: datetime) -> None:
+    entry.attempts += 1
+    entry.last_error = error
+    entry.last_attempt_at = now
+
+
 def mark_retry(store, message_id: int, error: str, *, now: datetime | None = None) -> dict | None:
     """Network trouble: count the attempt, remember why, back off before the next automatic try."""
     now = now or utcnow()
@@ -111,9 +117,7 @@ def mark_retry(store, message_id: int, error: str, *, now: datetime | None = Non
         entry = _outbox_of(e, message_id)
         if entry is None:
             return None
-        entry.attempts += 1
-        entry.last_error = error
-        entry.last_attempt_at = now
+        _count_attempt(entry, error, now)
         entry.next_attempt_at = now + backoff(entry.attempts)
         return _entry(entry)
 
@@ -125,9 +129,7 @@ def mark_failed(store, message_id: int, error: str, *, now: datetime | None = No
         entry = _outbox_of(e, message_id)
         if entry is None:
             return None
-        entry.attempts += 1
-        entry.last_error = error
-        entry.last_attempt_at = now
+        _count_attempt(entry, error, now)
         entry.next_attempt_at = None
         entry.state = "failed"
         entry.message.status = "failed"
