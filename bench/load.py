@@ -271,7 +271,9 @@ def own_client(server: Server) -> httpx.AsyncClient:
                              verify=_PLAIN)
 
 
-async def run_load(server: Server, senders=100, per_sender=50, pollers=200, seed=1) -> dict:
+async def run_load(server: Server, senders=100, per_sender=50, pollers=200, seed=1, interval=0.0) -> dict:
+    """`interval` 0: each sender sends as soon as the last reply came (the server saturated);
+    otherwise one message every `interval` seconds per sender (open loop, an offered rate)."""
     rng = random.Random(seed)
     names = [f"load{i:03d}" for i in range(max(pollers, senders))]
     tally = Tally()
@@ -295,7 +297,10 @@ async def run_load(server: Server, senders=100, per_sender=50, pollers=200, seed
         async def send_all(http, name):
             headers = {"Authorization": f"Bearer {tokens[name]}"}
             others = [n for n in names[:pollers] if n != name]
+            begin = time.monotonic() + rng.uniform(0, interval)
             for i in range(per_sender):
+                if interval:
+                    await asyncio.sleep(max(0.0, begin + i * interval - time.monotonic()))
                 mid, to = str(uuid.uuid4()), rng.choice(others)
                 body = f"load message {i} from {name} to {to}: " + "x" * rng.randint(10, 400)
                 t0 = time.monotonic()
@@ -336,7 +341,7 @@ async def run_load(server: Server, senders=100, per_sender=50, pollers=200, seed
     doubled = [mid for mid in acked if len(delivered.get(mid, [])) > 1]
     deliver_lat = [arrival[mid] - started[mid] for mid in acked if mid in arrival]
     return {
-        "accounts": len(names), "setup_s": round(setup, 1), "pollers": pollers, "senders": senders,
+        "accounts": len(names), "setup_s": round(setup, 1), "interval_s": interval, "pollers": pollers, "senders": senders,
         "messages": senders * per_sender, "acknowledged": len(acked), "exactly_once": exactly_once,
         "lost": len(lost), "doubled": len(doubled),
         "unacknowledged_sends": senders * per_sender - len(acked), "send_retries": dict(failed),
@@ -511,6 +516,8 @@ def main(argv=None):
     parser.add_argument("--senders", type=int, default=100)
     parser.add_argument("--messages", type=int, default=50, help="messages per sender")
     parser.add_argument("--pollers", type=int, default=200)
+    parser.add_argument("--interval", type=float, default=0.0, metavar="SECONDS",
+                        help="each sender sends one message every SECONDS (default 0: as fast as answered)")
     parser.add_argument("--logins", type=int, default=50)
     parser.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     args = parser.parse_args(argv)
@@ -525,7 +532,8 @@ def main(argv=None):
             else:
                 print(f"load: {args.senders} senders x {args.messages} messages, {args.pollers} long polls "
                       f"waiting, against {server.url}", flush=True)
-                results["load"] = asyncio.run(run_load(server, args.senders, args.messages, args.pollers))
+                results["load"] = asyncio.run(run_load(server, args.senders, args.messages, args.pollers,
+                                                       interval=args.interval))
                 print(f"logins: {args.logins} concurrent, twice", flush=True)
                 results["logins"] = asyncio.run(run_logins(server, args.logins))
             results["server_peak_rss_mib"] = round(server.peak_rss() / 1_048_576)
@@ -573,8 +581,10 @@ def report(results):
     print(f"date {results['date']}; {results['machine']}")
     if "load" in results:
         r = results["load"]
+        pace = (f"one message every {r['interval_s']:g} s per sender (offered {r['senders'] / r['interval_s']:.0f} msg/s)"
+                if r["interval_s"] else "each sender as fast as the server answers")
         print(f"load: {r['senders']} senders x {r['messages'] // r['senders']} messages with {r['pollers']} long polls "
-              f"waiting ({r['accounts']} accounts, logged in in {r['setup_s']} s)")
+              f"waiting ({r['accounts']} accounts, logged in in {r['setup_s']} s); {pace}")
         print(f"  acknowledged {r['acknowledged']}/{r['messages']}, delivered exactly once {r['exactly_once']}, "
               f"lost {r['lost']}, doubled {r['doubled']}")
         print(f"  {r['throughput_msg_s']} messages/s over {r['send_wall_s']} s; "
